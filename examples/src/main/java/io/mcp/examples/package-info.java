@@ -1,0 +1,2 @@
+/** Runnable examples: the demo, the echo server, and the code the README shows. */
+package io.mcp.examples;
