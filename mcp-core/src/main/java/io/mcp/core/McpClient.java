@@ -1,0 +1,128 @@
+package io.mcp.core;
+
+import io.mcp.codec.McpException;
+import io.mcp.core.internal.ClientSessionHandler;
+import io.mcp.core.internal.NettySession;
+import io.mcp.core.internal.SessionConfig;
+import io.mcp.core.internal.Transports;
+import io.mcp.core.proto.Hello;
+import io.mcp.core.spi.ExtensionRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An MCP/1 client on Netty: connects, says Hello, and completes its future with a READY {@link
+ * Session} once the server's Welcome arrives. One client may open many sessions (for example to
+ * several endpoints); they share its event loops.
+ *
+ * <pre>{@code
+ * try (McpClient client = McpClient.create(ClientOptions.builder("node-1").token(t).build())) {
+ *   Session session = client.connect(new InetSocketAddress("127.0.0.1", 7400)).join();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class McpClient implements AutoCloseable {
+  private final ClientOptions options;
+  private final SessionConfig sessionConfig;
+  private final SslContext sslContext;
+  private final boolean ownGroup;
+  private final EventLoopGroup group;
+
+  private McpClient(ClientOptions options) {
+    this.options = options;
+    ExtensionRegistry extensions = ExtensionRegistry.of(options.extensionProviders());
+    var codec = options.codecOptions().toBuilder();
+    for (int code : extensions.commands()) {
+      codec.acceptExtension(code);
+    }
+    this.sessionConfig = new SessionConfig(codec.build(), 64 * 1024, options.handshakeTimeout(),
+        options.idleTimeout(), options.maxPingsPerInterval(), options.closeDrainTimeout(),
+        new ArrayList<>(options.listeners()), options.dataHandler(), extensions);
+    this.sslContext = options.tls() != null ? options.tls().newClientContext() : null;
+    this.ownGroup = options.eventLoopGroup() == null;
+    this.group = ownGroup ? Transports.newGroup(1, "mcp-client") : options.eventLoopGroup();
+  }
+
+  /** Creates a client. */
+  public static McpClient create(ClientOptions options) {
+    return new McpClient(options);
+  }
+
+  /** The options this client runs with. */
+  public ClientOptions options() {
+    return options;
+  }
+
+  /** Connects with the options' applied versions. See {@link #connect(InetSocketAddress, java.util.Map)}. */
+  public CompletableFuture<Session> connect(InetSocketAddress address) {
+    return connect(address, options.appliedVersions());
+  }
+
+  /**
+   * Connects to {@code address} and handshakes, telling the server {@code appliedVersions}.
+   *
+   * @return completes with the READY session; fails with the connect error, or with an {@link
+   *     McpException} carrying the CLOSE code if the session closed before READY (for example
+   *     UNAUTHENTICATED or HANDSHAKE_TIMEOUT)
+   */
+  public CompletableFuture<Session> connect(InetSocketAddress address, java.util.Map<String, Long> appliedVersions) {
+    CompletableFuture<Session> result = new CompletableFuture<>();
+    Hello hello = ClientSessionHandler.hello(options.nodeId(), options.serviceName(), options.token(),
+        options.heartbeatInterval().toMillis(), appliedVersions, options.metadata());
+    Bootstrap bootstrap = new Bootstrap()
+        .group(group)
+        .channel(Transports.clientChannel(group))
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(options.connectTimeout().toMillis(), Integer.MAX_VALUE))
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            NettySession session = new NettySession(ch, sessionConfig);
+            session.addListener(new SessionListener() {
+              @Override
+              public void onReady(Session s) {
+                result.complete(s);
+              }
+
+              @Override
+              public void onClosed(Session s, SessionClose close) {
+                result.completeExceptionally(new McpException(close.code(),
+                    "session to " + address + " closed before READY: " + close));
+              }
+            });
+            if (sslContext != null) {
+              ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc(), address.getHostString(), address.getPort()));
+            }
+            var decoder = ClientSessionHandler.newDecoder(sessionConfig);
+            ch.pipeline().addLast("mcp-decoder", decoder);
+            ch.pipeline().addLast("mcp-session", new ClientSessionHandler(sessionConfig, session, decoder, hello));
+          }
+        });
+    bootstrap.connect(address).addListener(f -> {
+      if (!f.isSuccess()) {
+        result.completeExceptionally(f.cause());
+      }
+    });
+    return result;
+  }
+
+  /** Releases the event loops this client owns (not a shared group). Open sessions are closed abruptly. */
+  @Override
+  public void close() {
+    if (ownGroup) {
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+}

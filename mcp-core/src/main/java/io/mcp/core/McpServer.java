@@ -1,0 +1,219 @@
+package io.mcp.core;
+
+import io.mcp.codec.CloseCode;
+import io.mcp.core.internal.NettySession;
+import io.mcp.core.internal.ServerGate;
+import io.mcp.core.internal.ServerSessionHandler;
+import io.mcp.core.internal.SessionConfig;
+import io.mcp.core.internal.Transports;
+import io.mcp.core.spi.ExtensionCommandProvider;
+import io.mcp.core.spi.ExtensionRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An MCP/1 server on Netty: accepts connections, runs the handshake, authenticates, keeps sessions
+ * alive with heartbeats and enforces the limits of its {@link ServerOptions}.
+ *
+ * <pre>{@code
+ * McpServer server = McpServer.create(ServerOptions.builder()
+ *     .host("127.0.0.1").port(7400)
+ *     .authenticator(Authenticators.staticToken(secret))
+ *     .build()).start();
+ * }</pre>
+ *
+ * <p>Uses epoll when available, NIO otherwise, or the event loop group it is given. {@link
+ * #shutdown(Duration)} sends CLOSE(GOING_AWAY) to every session and waits for them within a grace
+ * period. Thread-safe.
+ */
+public final class McpServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(McpServer.class);
+
+  private final ServerOptions options;
+  private final SessionConfig sessionConfig;
+  private final ServerGate gate;
+  private final SslContext sslContext;
+  private final boolean ownGroup;
+  private final EventLoopGroup group;
+  private final Set<NettySession> sessions = ConcurrentHashMap.newKeySet();
+  private final Object lifecycle = new Object();
+  private Channel serverChannel;
+  private CompletableFuture<Void> shutdown;
+
+  private McpServer(ServerOptions options) {
+    this.options = options;
+    List<ExtensionCommandProvider> providers = new ArrayList<>(options.extensionProviders());
+    if (options.loadExtensionProviders()) {
+      providers.addAll(ExtensionRegistry.loadProviders());
+    }
+    ExtensionRegistry extensions = ExtensionRegistry.of(providers);
+    var codec = options.codecOptions().toBuilder();
+    for (int code : extensions.commands()) {
+      codec.acceptExtension(code);
+    }
+    List<SessionListener> listeners = new ArrayList<>(options.listeners());
+    listeners.add(0, new SessionListener() {
+      @Override
+      public void onClosed(Session session, SessionClose close) {
+        sessions.remove((NettySession) session);
+      }
+    });
+    this.sessionConfig = new SessionConfig(codec.build(), options.maxHandshakePayloadBytes(),
+        options.handshakeTimeout(), options.idleTimeout(), options.maxPingsPerInterval(),
+        options.closeDrainTimeout(), listeners, options.dataHandler(), extensions);
+    this.gate = new ServerGate(options.maxConnections(), options.maxPendingHandshakes());
+    this.sslContext = options.tls() != null ? options.tls().newServerContext() : null;
+    this.ownGroup = options.eventLoopGroup() == null;
+    this.group = ownGroup ? Transports.newGroup(options.ioThreads(), "mcp-server") : options.eventLoopGroup();
+  }
+
+  /**
+   * Creates a server; {@link #start()} binds it.
+   *
+   * @throws IllegalStateException if two extension providers claim one command (naming both)
+   * @throws IllegalArgumentException if the TLS files cannot be read
+   */
+  public static McpServer create(ServerOptions options) {
+    return new McpServer(options);
+  }
+
+  /**
+   * Binds and starts accepting; returns once bound.
+   *
+   * @throws IllegalStateException if already started, or binding failed (with the address)
+   */
+  public McpServer start() {
+    synchronized (lifecycle) {
+      if (serverChannel != null) {
+        throw new IllegalStateException("server already started");
+      }
+      if (options.authenticator().allowsAll()) {
+        log.warn("MCP server {} accepts every client: the allow-all authenticator is configured", options.serverId());
+      }
+      ServerBootstrap bootstrap = new ServerBootstrap()
+          .group(group)
+          .channel(Transports.serverChannel(group))
+          .option(ChannelOption.SO_BACKLOG, 4096)
+          .option(ChannelOption.SO_REUSEADDR, true)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+          .childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+              NettySession session = new NettySession(ch, sessionConfig);
+              sessions.add(session);
+              if (sslContext != null) {
+                ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
+              }
+              var decoder = ServerSessionHandler.newDecoder(sessionConfig);
+              ch.pipeline().addLast("mcp-decoder", decoder);
+              ch.pipeline().addLast("mcp-session", new ServerSessionHandler(sessionConfig, session, decoder, gate,
+                  options.authenticator(), options.serverId(), options::negotiateHeartbeat));
+            }
+          });
+      InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
+      try {
+        serverChannel = bootstrap.bind(address).syncUninterruptibly().channel();
+      } catch (RuntimeException e) {
+        if (ownGroup) {
+          group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
+        throw new IllegalStateException("cannot bind MCP server to " + address + ": " + e.getMessage(), e);
+      }
+      log.info("MCP server {} listening on {} ({}{})", options.serverId(), serverChannel.localAddress(),
+          Transports.epollAvailable() && ownGroup ? "epoll" : "nio or shared group", sslContext != null ? ", TLS" : "");
+      return this;
+    }
+  }
+
+  /** The bound port (useful after binding port 0). */
+  public int port() {
+    return localAddress().getPort();
+  }
+
+  /** The bound address. */
+  public InetSocketAddress localAddress() {
+    synchronized (lifecycle) {
+      if (serverChannel == null) {
+        throw new IllegalStateException("server not started");
+      }
+      return (InetSocketAddress) serverChannel.localAddress();
+    }
+  }
+
+  /** The options this server runs with. */
+  public ServerOptions options() {
+    return options;
+  }
+
+  /** Sessions not yet CLOSED, in any state. */
+  public Collection<Session> sessions() {
+    return List.copyOf(sessions);
+  }
+
+  /** Open connections, counted against {@link ServerOptions#maxConnections()}. */
+  public int connectionCount() {
+    return gate.connections();
+  }
+
+  /** Connections not yet READY, counted against {@link ServerOptions#maxPendingHandshakes()}. */
+  public int pendingHandshakeCount() {
+    return gate.pendingHandshakes();
+  }
+
+  /**
+   * Stops accepting, sends CLOSE(GOING_AWAY) to every session, waits up to {@code grace} for them to
+   * close, then closes what is left and releases the event loops it owns. Idempotent.
+   */
+  public CompletableFuture<Void> shutdown(Duration grace) {
+    synchronized (lifecycle) {
+      if (shutdown != null) {
+        return shutdown;
+      }
+      shutdown = new CompletableFuture<>();
+      if (serverChannel != null) {
+        serverChannel.close().syncUninterruptibly();
+      }
+    }
+    List<CompletableFuture<SessionClose>> closing = new ArrayList<>();
+    for (NettySession session : sessions) {
+      session.close(CloseCode.GOING_AWAY, "server shutting down");
+      closing.add(session.closeFuture());
+    }
+    CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]))
+        .orTimeout(grace.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((ok, timeout) -> {
+          for (NettySession session : sessions) {
+            session.channel().close();
+          }
+          if (ownGroup) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> shutdown.complete(null));
+          } else {
+            shutdown.complete(null);
+          }
+        });
+    return shutdown;
+  }
+
+  /** {@link #shutdown(Duration)} with a 10 s grace period, waiting for it to finish. */
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(10)).join();
+  }
+}

@@ -1,0 +1,405 @@
+package io.mcp.core;
+
+import io.mcp.codec.CodecOptions;
+import io.mcp.core.spi.Authenticator;
+import io.mcp.core.spi.ExtensionCommandProvider;
+import io.netty.channel.EventLoopGroup;
+import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Settings of an {@link McpServer}. Immutable; build with {@link #builder()}, change with {@link
+ * #toBuilder()}.
+ *
+ * <table>
+ *   <caption>Limits and their defaults</caption>
+ *   <tr><th>setting</th><th>default</th></tr>
+ *   <tr><td>host / port</td><td>0.0.0.0 / 0 (an ephemeral port; see {@link McpServer#port()})</td></tr>
+ *   <tr><td>maxPayloadBytes</td><td>4 MiB</td></tr>
+ *   <tr><td>maxHandshakePayloadBytes (before READY)</td><td>64 KiB</td></tr>
+ *   <tr><td>handshakeTimeout (accept to Hello, TLS included)</td><td>10 s</td></tr>
+ *   <tr><td>heartbeatInterval (when the client asks for 0)</td><td>5 s, clamped to [1 s, 60 s]</td></tr>
+ *   <tr><td>idleTimeout</td><td>3 × the agreed heartbeat interval</td></tr>
+ *   <tr><td>maxPingsPerInterval</td><td>10</td></tr>
+ *   <tr><td>maxConnections</td><td>10,000</td></tr>
+ *   <tr><td>maxPendingHandshakes</td><td>1,000</td></tr>
+ *   <tr><td>closeDrainTimeout</td><td>2 s</td></tr>
+ * </table>
+ *
+ * <p>An authenticator must be chosen; {@link io.mcp.core.auth.Authenticators#allowAll()} accepts
+ * everyone and makes the server log a warning. Thread-safe.
+ */
+public final class ServerOptions {
+  private final String host;
+  private final int port;
+  private final String serverId;
+  private final ByteOrder byteOrder;
+  private final int maxPayloadBytes;
+  private final int maxHandshakePayloadBytes;
+  private final Duration handshakeTimeout;
+  private final Duration heartbeatInterval;
+  private final Duration minHeartbeatInterval;
+  private final Duration maxHeartbeatInterval;
+  private final Duration idleTimeout;
+  private final int maxPingsPerInterval;
+  private final int maxConnections;
+  private final int maxPendingHandshakes;
+  private final Duration closeDrainTimeout;
+  private final Authenticator authenticator;
+  private final TlsOptions tls;
+  private final EventLoopGroup eventLoopGroup;
+  private final int ioThreads;
+  private final List<SessionListener> listeners;
+  private final DataHandler dataHandler;
+  private final List<ExtensionCommandProvider> extensionProviders;
+  private final boolean loadExtensionProviders;
+
+  private ServerOptions(Builder b) {
+    host = b.host;
+    port = b.port;
+    serverId = b.serverId != null ? b.serverId : "mcp-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    byteOrder = b.byteOrder;
+    maxPayloadBytes = b.maxPayloadBytes;
+    maxHandshakePayloadBytes = b.maxHandshakePayloadBytes;
+    handshakeTimeout = b.handshakeTimeout;
+    heartbeatInterval = b.heartbeatInterval;
+    minHeartbeatInterval = b.minHeartbeatInterval;
+    maxHeartbeatInterval = b.maxHeartbeatInterval;
+    idleTimeout = b.idleTimeout;
+    maxPingsPerInterval = b.maxPingsPerInterval;
+    maxConnections = b.maxConnections;
+    maxPendingHandshakes = b.maxPendingHandshakes;
+    closeDrainTimeout = b.closeDrainTimeout;
+    authenticator = b.authenticator;
+    tls = b.tls;
+    eventLoopGroup = b.eventLoopGroup;
+    ioThreads = b.ioThreads;
+    listeners = List.copyOf(b.listeners);
+    dataHandler = b.dataHandler;
+    extensionProviders = List.copyOf(b.extensionProviders);
+    loadExtensionProviders = b.loadExtensionProviders;
+  }
+
+  /** A builder with the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from these options. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.host = host;
+    b.port = port;
+    b.serverId = serverId;
+    b.byteOrder = byteOrder;
+    b.maxPayloadBytes = maxPayloadBytes;
+    b.maxHandshakePayloadBytes = maxHandshakePayloadBytes;
+    b.handshakeTimeout = handshakeTimeout;
+    b.heartbeatInterval = heartbeatInterval;
+    b.minHeartbeatInterval = minHeartbeatInterval;
+    b.maxHeartbeatInterval = maxHeartbeatInterval;
+    b.idleTimeout = idleTimeout;
+    b.maxPingsPerInterval = maxPingsPerInterval;
+    b.maxConnections = maxConnections;
+    b.maxPendingHandshakes = maxPendingHandshakes;
+    b.closeDrainTimeout = closeDrainTimeout;
+    b.authenticator = authenticator;
+    b.tls = tls;
+    b.eventLoopGroup = eventLoopGroup;
+    b.ioThreads = ioThreads;
+    b.listeners.addAll(listeners);
+    b.dataHandler = dataHandler;
+    b.extensionProviders.addAll(extensionProviders);
+    b.loadExtensionProviders = loadExtensionProviders;
+    return b;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** The id sent in every Welcome. Default {@code mcp-} and 16 random hex digits. */
+  public String serverId() {
+    return serverId;
+  }
+
+  public ByteOrder byteOrder() {
+    return byteOrder;
+  }
+
+  public int maxPayloadBytes() {
+    return maxPayloadBytes;
+  }
+
+  public int maxHandshakePayloadBytes() {
+    return maxHandshakePayloadBytes;
+  }
+
+  public Duration handshakeTimeout() {
+    return handshakeTimeout;
+  }
+
+  public Duration heartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  public Duration minHeartbeatInterval() {
+    return minHeartbeatInterval;
+  }
+
+  public Duration maxHeartbeatInterval() {
+    return maxHeartbeatInterval;
+  }
+
+  /** The idle timeout, or {@code null} for 3 × the agreed heartbeat interval. */
+  public Duration idleTimeout() {
+    return idleTimeout;
+  }
+
+  public int maxPingsPerInterval() {
+    return maxPingsPerInterval;
+  }
+
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  public int maxPendingHandshakes() {
+    return maxPendingHandshakes;
+  }
+
+  public Duration closeDrainTimeout() {
+    return closeDrainTimeout;
+  }
+
+  public Authenticator authenticator() {
+    return authenticator;
+  }
+
+  /** TLS settings, or {@code null} for plaintext. */
+  public TlsOptions tls() {
+    return tls;
+  }
+
+  /** The event loop group to share, or {@code null} for the server's own. */
+  public EventLoopGroup eventLoopGroup() {
+    return eventLoopGroup;
+  }
+
+  /** Threads of the server's own event loop group; 0 = Netty's default (2 × cores). */
+  public int ioThreads() {
+    return ioThreads;
+  }
+
+  public List<SessionListener> listeners() {
+    return listeners;
+  }
+
+  public DataHandler dataHandler() {
+    return dataHandler;
+  }
+
+  public List<ExtensionCommandProvider> extensionProviders() {
+    return extensionProviders;
+  }
+
+  public boolean loadExtensionProviders() {
+    return loadExtensionProviders;
+  }
+
+  /** Codec options for READY sessions. */
+  CodecOptions codecOptions() {
+    return CodecOptions.builder().byteOrder(byteOrder).maxPayloadBytes(maxPayloadBytes).build();
+  }
+
+  /** The agreed interval for a client that asks for {@code wantedMillis} (0 = default). */
+  public Duration negotiateHeartbeat(long wantedMillis) {
+    Duration wanted = wantedMillis == 0 ? heartbeatInterval : Duration.ofMillis(wantedMillis);
+    if (wanted.compareTo(minHeartbeatInterval) < 0) {
+      return minHeartbeatInterval;
+    }
+    if (wanted.compareTo(maxHeartbeatInterval) > 0) {
+      return maxHeartbeatInterval;
+    }
+    return wanted;
+  }
+
+  /** Builds {@link ServerOptions}. Not thread-safe. */
+  public static final class Builder {
+    private String host = "0.0.0.0";
+    private int port;
+    private String serverId;
+    private ByteOrder byteOrder = ByteOrder.BIG_ENDIAN;
+    private int maxPayloadBytes = CodecOptions.DEFAULT_MAX_PAYLOAD_BYTES;
+    private int maxHandshakePayloadBytes = 64 * 1024;
+    private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private Duration heartbeatInterval = Duration.ofSeconds(5);
+    private Duration minHeartbeatInterval = Duration.ofSeconds(1);
+    private Duration maxHeartbeatInterval = Duration.ofSeconds(60);
+    private Duration idleTimeout;
+    private int maxPingsPerInterval = 10;
+    private int maxConnections = 10_000;
+    private int maxPendingHandshakes = 1_000;
+    private Duration closeDrainTimeout = Duration.ofSeconds(2);
+    private Authenticator authenticator;
+    private TlsOptions tls;
+    private EventLoopGroup eventLoopGroup;
+    private int ioThreads;
+    private final List<SessionListener> listeners = new ArrayList<>();
+    private DataHandler dataHandler = DataHandler.discard();
+    private final List<ExtensionCommandProvider> extensionProviders = new ArrayList<>();
+    private boolean loadExtensionProviders = true;
+
+    private Builder() {}
+
+    /** Address to bind; default 0.0.0.0 (all interfaces). */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** Port to bind, 0..65535; 0 picks a free port. */
+    public Builder port(int port) {
+      this.port = Checks.range("port", port, 0, 65535);
+      return this;
+    }
+
+    public Builder serverId(String serverId) {
+      this.serverId = Objects.requireNonNull(serverId, "serverId");
+      return this;
+    }
+
+    /** Byte order of the frame length field; both peers must agree. Default big-endian. */
+    public Builder byteOrder(ByteOrder byteOrder) {
+      this.byteOrder = Objects.requireNonNull(byteOrder, "byteOrder");
+      return this;
+    }
+
+    public Builder maxPayloadBytes(int maxPayloadBytes) {
+      this.maxPayloadBytes = Checks.range("maxPayloadBytes", maxPayloadBytes, 0, CodecOptions.MAX_MAX_PAYLOAD_BYTES);
+      return this;
+    }
+
+    /** Largest frame accepted before the handshake completes; default 64 KiB. */
+    public Builder maxHandshakePayloadBytes(int maxHandshakePayloadBytes) {
+      this.maxHandshakePayloadBytes =
+          Checks.range("maxHandshakePayloadBytes", maxHandshakePayloadBytes, 0, CodecOptions.MAX_MAX_PAYLOAD_BYTES);
+      return this;
+    }
+
+    public Builder handshakeTimeout(Duration handshakeTimeout) {
+      this.handshakeTimeout = Checks.positive("handshakeTimeout", handshakeTimeout);
+      return this;
+    }
+
+    /** Interval given to clients that ask for 0; default 5 s. */
+    public Builder heartbeatInterval(Duration heartbeatInterval) {
+      this.heartbeatInterval = Checks.positive("heartbeatInterval", heartbeatInterval);
+      return this;
+    }
+
+    /** Bounds the agreed interval is clamped to; default [1 s, 60 s]. */
+    public Builder heartbeatBounds(Duration min, Duration max) {
+      Checks.positive("minHeartbeatInterval", min);
+      Checks.positive("maxHeartbeatInterval", max);
+      if (min.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            "minHeartbeatInterval " + min.toMillis() + " ms exceeds maxHeartbeatInterval " + max.toMillis() + " ms");
+      }
+      this.minHeartbeatInterval = min;
+      this.maxHeartbeatInterval = max;
+      return this;
+    }
+
+    /** Fixed idle timeout; default (null) is 3 × the agreed heartbeat interval. */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = idleTimeout == null ? null : Checks.positive("idleTimeout", idleTimeout);
+      return this;
+    }
+
+    public Builder maxPingsPerInterval(int maxPingsPerInterval) {
+      this.maxPingsPerInterval = Checks.range("maxPingsPerInterval", maxPingsPerInterval, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
+    public Builder maxConnections(int maxConnections) {
+      this.maxConnections = Checks.range("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
+    public Builder maxPendingHandshakes(int maxPendingHandshakes) {
+      this.maxPendingHandshakes = Checks.range("maxPendingHandshakes", maxPendingHandshakes, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
+    /** How long a side that sent CLOSE keeps draining input before it closes; default 2 s. */
+    public Builder closeDrainTimeout(Duration closeDrainTimeout) {
+      this.closeDrainTimeout = Checks.positive("closeDrainTimeout", closeDrainTimeout);
+      return this;
+    }
+
+    /** The authenticator; required. */
+    public Builder authenticator(Authenticator authenticator) {
+      this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+      return this;
+    }
+
+    public Builder tls(TlsOptions tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /** Shares an event loop group (NIO or epoll) with other servers; the caller shuts it down. */
+    public Builder eventLoopGroup(EventLoopGroup eventLoopGroup) {
+      this.eventLoopGroup = eventLoopGroup;
+      return this;
+    }
+
+    public Builder ioThreads(int ioThreads) {
+      this.ioThreads = Checks.range("ioThreads", ioThreads, 0, 1024);
+      return this;
+    }
+
+    public Builder addListener(SessionListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    public Builder dataHandler(DataHandler dataHandler) {
+      this.dataHandler = Objects.requireNonNull(dataHandler, "dataHandler");
+      return this;
+    }
+
+    public Builder addExtensionProvider(ExtensionCommandProvider provider) {
+      extensionProviders.add(Objects.requireNonNull(provider, "provider"));
+      return this;
+    }
+
+    /** Whether providers on the class path (ServiceLoader) are added too; default true. */
+    public Builder loadExtensionProviders(boolean load) {
+      this.loadExtensionProviders = load;
+      return this;
+    }
+
+    /**
+     * Builds the options.
+     *
+     * @throws IllegalStateException if no authenticator was chosen
+     */
+    public ServerOptions build() {
+      if (authenticator == null) {
+        throw new IllegalStateException(
+            "no authenticator chosen: set one (Authenticators.allowAll() accepts everyone)");
+      }
+      return new ServerOptions(this);
+    }
+  }
+}

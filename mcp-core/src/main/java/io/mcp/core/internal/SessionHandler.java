@@ -1,0 +1,386 @@
+package io.mcp.core.internal;
+
+import io.mcp.codec.Close;
+import io.mcp.codec.CloseCode;
+import io.mcp.codec.Command;
+import io.mcp.codec.Heartbeat;
+import io.mcp.codec.McpException;
+import io.mcp.core.SessionClose;
+import io.mcp.core.SessionState;
+import io.mcp.core.spi.ExtensionCommandHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.Ticker;
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MCP/1 session protocol on one channel, shared by both ends: frame dispatch by state,
+ * heartbeat (ping when write-idle, idle timeout when read-idle, RTT, flood limit) and the graceful
+ * close (CLOSE, flush, half-close, drain, close).
+ *
+ * <p>All state is confined to the channel's event loop. Time is read from the event loop's {@link
+ * Ticker}, so tests drive it with {@code EmbeddedChannel.advanceTimeBy}.
+ */
+abstract class SessionHandler extends ChannelDuplexHandler {
+  private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+
+  final SessionConfig config;
+  final NettySession session;
+  final NettyFrameDecoder decoder;
+  final ByteOrder order;
+  ChannelHandlerContext ctx;
+  private Ticker ticker;
+
+  private long lastReadNanos;
+  private long lastWriteNanos;
+  private long intervalNanos;
+  private long idleNanos;
+  private ScheduledFuture<?> handshakeTimer;
+  private ScheduledFuture<?> heartbeatTimer;
+  private ScheduledFuture<?> drainTimer;
+
+  private long pingWindowStartNanos;
+  private int pingsInWindow;
+  private long pingSequence;
+  private long outstandingPing;
+  private long outstandingPingSentNanos;
+  private boolean pingOutstanding;
+
+  private boolean closeStarted;
+
+  SessionHandler(SessionConfig config, NettySession session, NettyFrameDecoder decoder) {
+    this.config = config;
+    this.session = session;
+    this.decoder = decoder;
+    this.order = config.codecOptions.byteOrder();
+    session.handler = this;
+  }
+
+  /** The transport (TCP, and TLS if any) is ready for the MCP handshake. */
+  abstract void onTransportReady();
+
+  /** A HANDSHAKE frame arrived while HANDSHAKING. */
+  abstract void onHandshake(ByteBuf payload);
+
+  /** The handshake timeout fired before READY. */
+  abstract String handshakeTimeoutReason();
+
+  long now() {
+    return ticker.nanoTime();
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.ticker = ctx.executor().ticker();
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    lastReadNanos = lastWriteNanos = now();
+    handshakeTimer = ctx.executor().schedule(this::onHandshakeTimeout, config.handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
+    if (ctx.pipeline().get(SslHandler.class) == null) {
+      transportReady();
+    }
+    super.channelActive(ctx);
+  }
+
+  private void transportReady() {
+    if (session.state() != SessionState.CONNECTING) {
+      return;
+    }
+    session.transition(SessionState.HANDSHAKING, null);
+    onTransportReady();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof SslHandshakeCompletionEvent) {
+      SslHandshakeCompletionEvent done = (SslHandshakeCompletionEvent) evt;
+      if (done.isSuccess()) {
+        transportReady();
+      } else {
+        abort("TLS handshake failed: " + rootMessage(done.cause()));
+      }
+      return;
+    }
+    if (evt instanceof ChannelInputShutdownEvent) {
+      // The peer half-closed (EOF). While draining after our CLOSE this is the clean end.
+      if (!closeStarted) {
+        abort(decoder.bufferedBytes() > 0
+            ? "peer closed the connection mid-frame after " + decoder.bufferedBytes() + " bytes"
+            : "peer closed the connection without CLOSE");
+      } else {
+        ctx.close();
+      }
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof DecodeFailure) {
+      McpException error = ((DecodeFailure) msg).error;
+      closeWith(error.closeCode(), error.getMessage());
+      return;
+    }
+    InboundFrame frame = (InboundFrame) msg;
+    try {
+      lastReadNanos = now();
+      dispatch(frame);
+    } catch (McpException e) {
+      closeWith(e.closeCode(), e.getMessage());
+    } catch (RuntimeException e) {
+      log.warn("session {}: failure handling {}", session.id(), frame, e);
+      closeWith(CloseCode.INTERNAL_ERROR, "internal error handling " + frame.command);
+    } finally {
+      frame.release();
+    }
+  }
+
+  private void dispatch(InboundFrame frame) {
+    SessionState state = session.state();
+    if (state.isTerminating()) {
+      return; // draining after a CLOSE; nothing more is processed
+    }
+    Command command = frame.command;
+    if (command == Command.CLOSE) {
+      onCloseFrame(frame.payload);
+      return;
+    }
+    if (state != SessionState.READY) {
+      if (command == Command.HANDSHAKE && state == SessionState.HANDSHAKING) {
+        onHandshake(frame.payload);
+        return;
+      }
+      throw new McpException(CloseCode.PROTOCOL_ERROR, command + " before the handshake completed");
+    }
+    if (command == Command.DATA) {
+      config.dataHandler.onData(session, frame.payload.nioBuffer());
+    } else if (command == Command.HEARTBEAT) {
+      onHeartbeat(frame.payload);
+    } else if (command == Command.HANDSHAKE) {
+      throw new McpException(CloseCode.PROTOCOL_ERROR, "second HANDSHAKE on a READY session");
+    } else {
+      ExtensionCommandHandler handler = config.extensions.handler(command.code());
+      if (handler == null) {
+        throw new McpException(CloseCode.PROTOCOL_ERROR, "extension command " + command + " is not registered");
+      }
+      handler.onFrame(session, frame.payload.nioBuffer());
+    }
+  }
+
+  private void onCloseFrame(ByteBuf payload) {
+    Close close;
+    try {
+      close = Close.decode(payload.nioBuffer());
+    } catch (McpException e) {
+      close = Close.of(CloseCode.PROTOCOL_ERROR, "malformed CLOSE from peer: " + e.getMessage());
+    }
+    closeStarted = true;
+    cancelTimers();
+    decoder.discardFurther();
+    session.transition(SessionState.CLOSING, SessionClose.remote(close.code(), close.reason()));
+    ctx.close();
+  }
+
+  private void onHeartbeat(ByteBuf payload) {
+    Heartbeat heartbeat = Heartbeat.decode(payload.nioBuffer());
+    long now = now();
+    if (heartbeat.kind() == Heartbeat.Kind.PONG) {
+      if (pingOutstanding && heartbeat.opaque() == outstandingPing) {
+        pingOutstanding = false;
+        session.recordRtt(now - outstandingPingSentNanos);
+      }
+      return;
+    }
+    if (now - pingWindowStartNanos >= intervalNanos) {
+      pingWindowStartNanos = now;
+      pingsInWindow = 0;
+    }
+    if (++pingsInWindow > config.maxPingsPerInterval) {
+      throw new McpException(CloseCode.TOO_MANY_PINGS, pingsInWindow + " pings within one heartbeat interval of "
+          + TimeUnit.NANOSECONDS.toMillis(intervalNanos) + " ms exceed max " + config.maxPingsPerInterval);
+    }
+    if (heartbeat.kind() == Heartbeat.Kind.PING) {
+      // Answered at once and flushed, never queued behind application writes.
+      writeFrame(Command.HEARTBEAT, heartbeat.toPong().encodePayload());
+    }
+  }
+
+  /** READY: start heartbeats with the agreed interval. */
+  void startHeartbeat(long intervalNanos) {
+    this.intervalNanos = intervalNanos;
+    this.idleNanos = config.idleTimeoutNanos(intervalNanos);
+    long now = now();
+    lastReadNanos = now;
+    lastWriteNanos = now;
+    pingWindowStartNanos = now;
+    if (handshakeTimer != null) {
+      handshakeTimer.cancel(false);
+    }
+    scheduleHeartbeat(Math.min(intervalNanos, idleNanos));
+  }
+
+  private void scheduleHeartbeat(long delayNanos) {
+    heartbeatTimer = ctx.executor().schedule(this::heartbeatTick, Math.max(delayNanos, 1), TimeUnit.NANOSECONDS);
+  }
+
+  private void heartbeatTick() {
+    if (session.state() != SessionState.READY) {
+      return;
+    }
+    long now = now();
+    long sinceRead = now - lastReadNanos;
+    if (sinceRead >= idleNanos) {
+      closeWith(CloseCode.IDLE_TIMEOUT, "nothing read for " + TimeUnit.NANOSECONDS.toMillis(sinceRead)
+          + " ms (idle timeout " + TimeUnit.NANOSECONDS.toMillis(idleNanos) + " ms)");
+      return;
+    }
+    long sinceWrite = now - lastWriteNanos;
+    if (sinceWrite >= intervalNanos) {
+      sendPing(now);
+      sinceWrite = 0;
+    }
+    scheduleHeartbeat(Math.min(intervalNanos - sinceWrite, idleNanos - sinceRead));
+  }
+
+  private void sendPing(long now) {
+    outstandingPing = ++pingSequence;
+    outstandingPingSentNanos = now;
+    pingOutstanding = true;
+    writeFrame(Command.HEARTBEAT, Heartbeat.ping(outstandingPing).encodePayload());
+  }
+
+  ChannelFuture writeFrame(Command command, byte[] payload) {
+    return ctx.writeAndFlush(Frames.encode(ctx.alloc(), order, command, payload));
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    lastWriteNanos = now();
+    ctx.write(msg, promise);
+  }
+
+  private void onHandshakeTimeout() {
+    SessionState state = session.state();
+    if (state == SessionState.CONNECTING || state == SessionState.HANDSHAKING) {
+      closeWith(CloseCode.HANDSHAKE_TIMEOUT, handshakeTimeoutReason());
+    }
+  }
+
+  /**
+   * Ends the session from this side: CLOSE is written and flushed, output is half-closed, input is
+   * drained until the peer's EOF or the drain timeout, then the channel closes. A bare close would
+   * let TCP answer unread input with RST, which can destroy the CLOSE before the peer reads it.
+   */
+  void closeWith(CloseCode code, String reason) {
+    if (closeStarted || ctx == null) {
+      return;
+    }
+    closeStarted = true;
+    cancelTimers();
+    decoder.discardFurther();
+    if (!session.transition(SessionState.CLOSING, SessionClose.local(code, reason))) {
+      ctx.close();
+      return;
+    }
+    if (code != CloseCode.NORMAL && code != CloseCode.GOING_AWAY) {
+      log.info("session {} ({}): closing with {} {}", session.id(), ctx.channel().remoteAddress(), code, reason);
+    }
+    if (!ctx.channel().isActive()) {
+      ctx.close();
+      return;
+    }
+    drainTimer = ctx.executor().schedule(() -> {
+      ctx.close();
+    }, config.closeDrainNanos, TimeUnit.NANOSECONDS);
+    writeFrame(Command.CLOSE, Close.of(code, reason).encodePayload()).addListener(f -> {
+      if (f.isSuccess() && ctx.channel() instanceof DuplexChannel && ctx.channel().isActive()) {
+        ((DuplexChannel) ctx.channel()).shutdownOutput();
+      } else if (!f.isSuccess()) {
+        ctx.close();
+      }
+    });
+  }
+
+  /** Ends the session without a CLOSE frame: the transport failed or the peer vanished. */
+  void abort(String reason) {
+    closeStarted = true;
+    cancelTimers();
+    decoder.discardFurther();
+    session.transition(SessionState.CLOSED, SessionClose.transport(reason));
+    ctx.close();
+  }
+
+  private void cancelTimers() {
+    if (handshakeTimer != null) {
+      handshakeTimer.cancel(false);
+    }
+    if (heartbeatTimer != null) {
+      heartbeatTimer.cancel(false);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    cancelTimers();
+    if (drainTimer != null) {
+      drainTimer.cancel(false);
+    }
+    session.transition(SessionState.CLOSED, SessionClose.transport(
+        decoder.bufferedBytes() > 0
+            ? "connection lost mid-frame after " + decoder.bufferedBytes() + " bytes"
+            : "connection closed by peer without CLOSE"));
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    McpException mcp = findMcpException(cause);
+    if (mcp != null) {
+      closeWith(mcp.closeCode(), mcp.getMessage());
+    } else if (cause instanceof IOException || cause.getCause() instanceof IOException) {
+      log.debug("session {}: transport error", session.id(), cause);
+      abort("transport error: " + rootMessage(cause));
+    } else if (closeStarted) {
+      log.debug("session {}: error while closing", session.id(), cause);
+      ctx.close();
+    } else if (session.state() == SessionState.CONNECTING && ctx.pipeline().get(SslHandler.class) != null) {
+      abort("TLS error: " + rootMessage(cause));
+    } else {
+      log.warn("session {}: unexpected error", session.id(), cause);
+      closeWith(CloseCode.INTERNAL_ERROR, "internal error");
+    }
+  }
+
+  private static McpException findMcpException(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof McpException) {
+        return (McpException) c;
+      }
+    }
+    return null;
+  }
+
+  static String rootMessage(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+  }
+}

@@ -1,0 +1,547 @@
+package io.mcp.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.mcp.codec.Close;
+import io.mcp.codec.CloseCode;
+import io.mcp.codec.Command;
+import io.mcp.codec.Frame;
+import io.mcp.codec.Heartbeat;
+import io.mcp.codec.McpException;
+import io.mcp.core.auth.Authenticators;
+import io.mcp.core.proto.Welcome;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every MCP/1 session rule over real loopback sockets: a raw peer built from the codec alone breaks
+ * each rule and must receive the right CLOSE; after each case a fresh client still works.
+ */
+class SessionProtocolTest {
+  static final String TOKEN = "s3cr3t-token-for-tests";
+
+  McpServer server;
+  final LinkedBlockingQueue<SessionClose> serverCloses = new LinkedBlockingQueue<>();
+  final LinkedBlockingQueue<Session> serverReady = new LinkedBlockingQueue<>();
+
+  @BeforeEach
+  void start() {
+    server = start(ServerOptions.builder());
+  }
+
+  McpServer start(ServerOptions.Builder builder) {
+    return McpServer.create(builder
+        .host("127.0.0.1")
+        .port(0)
+        .ioThreads(2)
+        .authenticator(Authenticators.staticToken(TOKEN))
+        .dataHandler((session, payload) -> session.send(payload))
+        .addListener(new SessionListener() {
+          @Override
+          public void onReady(Session session) {
+            serverReady.add(session);
+          }
+
+          @Override
+          public void onClosed(Session session, SessionClose close) {
+            serverCloses.add(close);
+          }
+        })
+        .build()).start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    try {
+      assertServerStillServes(server);
+    } finally {
+      server.shutdown(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  InetSocketAddress address() {
+    return new InetSocketAddress("127.0.0.1", server.port());
+  }
+
+  RawPeer peer() throws IOException {
+    return new RawPeer(address());
+  }
+
+  /** A fresh client handshakes and gets its DATA echoed: the server was not harmed. */
+  static void assertServerStillServes(McpServer server) throws Exception {
+    LinkedBlockingQueue<String> echoed = new LinkedBlockingQueue<>();
+    try (McpClient client = McpClient.create(ClientOptions.builder("health-check").serviceName("svc").token(TOKEN)
+        .dataHandler((s, p) -> echoed.add(StandardCharsets.UTF_8.decode(p).toString())).build())) {
+      Session session = client.connect(new InetSocketAddress("127.0.0.1", server.port())).get(10, TimeUnit.SECONDS);
+      session.send(ByteBuffer.wrap("still alive".getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
+      assertThat(echoed.poll(10, TimeUnit.SECONDS)).isEqualTo("still alive");
+      session.close().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void handshake_clientAndServerReady_withNegotiatedValues() throws Exception {
+    try (McpClient client = McpClient.create(ClientOptions.builder("node-1").serviceName("payments").token(TOKEN)
+        .heartbeatInterval(Duration.ofMillis(200)) // below the server's 1 s minimum: clamped
+        .appliedVersion("payments", 41).metadata("zone", "eu-1").build())) {
+      Session clientSession = client.connect(address()).get(10, TimeUnit.SECONDS);
+      Session serverSession = serverReady.poll(10, TimeUnit.SECONDS);
+
+      assertThat(clientSession.state()).isEqualTo(SessionState.READY);
+      assertThat(serverSession.nodeId()).isEqualTo("node-1");
+      assertThat(serverSession.serviceName()).isEqualTo("payments");
+      assertThat(serverSession.metadata()).containsEntry("zone", "eu-1");
+      assertThat(serverSession.appliedVersions()).containsEntry("payments", 41L);
+      assertThat(serverSession.identity().name()).isEqualTo("node-1");
+      assertThat(serverSession.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+      assertThat(clientSession.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+      assertThat(clientSession.id()).isEqualTo(serverSession.id()).hasSize(32);
+    }
+  }
+
+  @Test
+  void rawPeer_helloAnsweredWithWelcome() throws Exception {
+    try (RawPeer peer = peer()) {
+      Frame frame = peer.handshake(RawPeer.hello("raw").setToken(TOKEN).setHeartbeatIntervalMs(0).build());
+      Welcome welcome = Welcome.parseFrom(frame.payload());
+
+      assertThat(welcome.getProtocolVersion()).isEqualTo(1);
+      assertThat(welcome.getHeartbeatIntervalMs()).isEqualTo(5000);
+      assertThat(welcome.getServerId()).isEqualTo(server.options().serverId());
+      assertThat(welcome.getSessionId()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void fragmentedHello_oneBytePerWrite_stillHandshakes() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.sendOneBytePerWrite(Command.HANDSHAKE, RawPeer.hello("frag").setToken(TOKEN).build().toByteArray());
+      assertThat(peer.read().command()).isEqualTo(Command.HANDSHAKE);
+      peer.sendOneBytePerWrite(Command.DATA, new byte[] {1, 2, 3});
+      assertThat(peer.read().payloadBytes()).containsExactly(1, 2, 3);
+    }
+  }
+
+  @Test
+  void coalescedFrames_inOneWrite_allHandled() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("coalesced").setToken(TOKEN).build());
+      java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+      io.mcp.codec.FrameEncoder encoder = io.mcp.codec.FrameEncoder.create();
+      batch.writeBytes(encoder.encode(Frame.of(Command.DATA, new byte[] {'a'})));
+      batch.writeBytes(encoder.encode(Heartbeat.ping(77).toFrame()));
+      batch.writeBytes(encoder.encode(Frame.of(Command.DATA, new byte[] {'b'})));
+      peer.write(batch.toByteArray());
+
+      List<Frame> replies = List.of(peer.read(), peer.read(), peer.read());
+      assertThat(replies).contains(Frame.of(Command.DATA, new byte[] {'a'}), Frame.of(Command.DATA, new byte[] {'b'}),
+          Heartbeat.pong(77).toFrame());
+    }
+  }
+
+  @Test
+  void ping_answeredByPongEchoingTheOpaqueBytes() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("pinger").setToken(TOKEN).build());
+      peer.send(Command.HEARTBEAT, Heartbeat.ping(0xCAFEBABEDEADBEEFL).encodePayload());
+
+      Heartbeat pong = Heartbeat.decode(peer.read());
+
+      assertThat(pong.kind()).isEqualTo(Heartbeat.Kind.PONG);
+      assertThat(pong.opaque()).isEqualTo(0xCAFEBABEDEADBEEFL);
+    }
+  }
+
+  @Test
+  void emptyHeartbeat_acceptedSilently() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("bare").setToken(TOKEN).build());
+      peer.send(Command.HEARTBEAT, new byte[0]);
+      peer.send(Command.DATA, new byte[] {9});
+
+      assertThat(peer.read()).isEqualTo(Frame.of(Command.DATA, new byte[] {9}));
+    }
+  }
+
+  @Test
+  void maxPayload_accepted_andEchoed() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("big").setToken(TOKEN).build());
+      byte[] payload = new byte[4 * 1024 * 1024];
+      new Random(1).nextBytes(payload);
+      peer.send(Command.DATA, payload);
+
+      assertThat(peer.read().payloadBytes()).isEqualTo(payload);
+    }
+  }
+
+  @Test
+  void maxPayloadPlusOne_rejectedFromTheHeader() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("too-big").setToken(TOKEN).build());
+      peer.write(new byte[] {0x00, 0x40, 0x00, 0x01, 2}); // 4,194,305: header only
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.FRAME_TOO_LARGE);
+      assertThat(close.reason()).isEqualTo("declared length 4194305 exceeds max 4194304");
+    }
+  }
+
+  @Test
+  void length0xFFFFFFFF_rejectedFromTheHeader() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("huge").setToken(TOKEN).build());
+      peer.write(new byte[] {-1, -1, -1, -1, 2});
+
+      assertThat(peer.expectClose().reason()).isEqualTo("declared length 4294967295 exceeds max 4194304");
+    }
+  }
+
+  @Test
+  void beforeHandshake_smallerLimitApplies() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.write(new byte[] {0x00, 0x01, 0x00, 0x01, 1}); // a 65,537-byte HANDSHAKE
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.FRAME_TOO_LARGE);
+      assertThat(close.reason()).isEqualTo("declared length 65537 exceeds max 65536");
+    }
+  }
+
+  @Test
+  void unknownCommand_protocolError() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("unknown").setToken(TOKEN).build());
+      peer.write(new byte[] {0, 0, 0, 0, 0x42});
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.PROTOCOL_ERROR);
+      assertThat(close.reason()).isEqualTo("unknown command 0x42");
+    }
+  }
+
+  @Test
+  void unregisteredExtension_protocolError() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("ext").setToken(TOKEN).build());
+      peer.send(Command.extension(0x90), new byte[0]);
+
+      assertThat(peer.expectClose().reason()).isEqualTo("extension command 0x90 is not registered");
+    }
+  }
+
+  @Test
+  void dataBeforeHandshake_protocolError() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.send(Command.DATA, new byte[] {1});
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.PROTOCOL_ERROR);
+      assertThat(close.reason()).isEqualTo("DATA before the handshake completed");
+    }
+  }
+
+  @Test
+  void heartbeatBeforeHandshake_protocolError() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.send(Command.HEARTBEAT, new byte[0]);
+
+      assertThat(peer.expectClose().code()).isEqualTo(CloseCode.PROTOCOL_ERROR);
+    }
+  }
+
+  @Test
+  void secondHandshake_protocolError() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("twice").setToken(TOKEN).build());
+      peer.send(Command.HANDSHAKE, RawPeer.hello("twice").setToken(TOKEN).build().toByteArray());
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.PROTOCOL_ERROR);
+      assertThat(close.reason()).isEqualTo("second HANDSHAKE on a READY session");
+    }
+  }
+
+  @Test
+  void malformedHello_protocolError() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.send(Command.HANDSHAKE, new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.PROTOCOL_ERROR);
+      assertThat(close.reason()).startsWith("malformed Hello");
+    }
+  }
+
+  @Test
+  void emptyNodeId_protocolErrorNamingTheField() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.send(Command.HANDSHAKE, RawPeer.hello("").setToken(TOKEN).build().toByteArray());
+
+      assertThat(peer.expectClose().reason()).isEqualTo("Hello.node_id is empty");
+    }
+  }
+
+  @Test
+  void badVersion_unsupportedVersion() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.send(Command.HANDSHAKE, RawPeer.hello("v2").setProtocolVersion(2).setToken(TOKEN).build().toByteArray());
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.UNSUPPORTED_VERSION);
+      assertThat(close.reason()).isEqualTo("protocol version 2 not supported (supported: 1)");
+    }
+  }
+
+  @Test
+  void badToken_unauthenticated_reasonDoesNotContainTheToken() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.send(Command.HANDSHAKE, RawPeer.hello("intruder").setToken("guess-123").build().toByteArray());
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.UNAUTHENTICATED);
+      assertThat(close.reason()).isEqualTo("invalid token").doesNotContain("guess-123");
+    }
+  }
+
+  @Test
+  void badToken_clientConnectFailsWithUnauthenticated() {
+    try (McpClient client = McpClient.create(ClientOptions.builder("intruder").token("wrong").build())) {
+      assertThatThrownBy(() -> client.connect(address()).get(10, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .cause()
+          .isInstanceOf(McpException.class)
+          .hasMessageContaining("invalid token")
+          .extracting(e -> ((McpException) e).closeCode())
+          .isEqualTo(CloseCode.UNAUTHENTICATED);
+    }
+  }
+
+  @Test
+  void handshakeTimeout_closedWithHandshakeTimeout() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().handshakeTimeout(Duration.ofMillis(300)));
+    try (RawPeer peer = peer()) {
+      Close close = peer.expectClose(); // says nothing
+
+      assertThat(close.code()).isEqualTo(CloseCode.HANDSHAKE_TIMEOUT);
+      assertThat(close.reason()).isEqualTo("no Hello within 300 ms");
+    }
+  }
+
+  @Test
+  void truncatedFrameThenStall_closedByHandshakeTimeout() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().handshakeTimeout(Duration.ofMillis(300)));
+    try (RawPeer peer = peer()) {
+      peer.write(new byte[] {0, 0, 0, 50, 1, 1, 2, 3}); // header of 50 bytes, 3 sent
+
+      assertThat(peer.expectClose().code()).isEqualTo(CloseCode.HANDSHAKE_TIMEOUT);
+    }
+  }
+
+  @Test
+  void idleReadyPeer_closedWithIdleTimeout() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().idleTimeout(Duration.ofMillis(300)));
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("silent").setToken(TOKEN).build());
+
+      Close close = peer.expectClose(); // the server's pings are not answered and nothing is sent
+
+      assertThat(close.code()).isEqualTo(CloseCode.IDLE_TIMEOUT);
+      assertThat(close.reason()).contains("idle timeout 300 ms");
+    }
+  }
+
+  @Test
+  void pingFlood_tooManyPings() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("flood").setToken(TOKEN).build());
+      java.io.ByteArrayOutputStream flood = new java.io.ByteArrayOutputStream();
+      for (int i = 0; i < 50; i++) {
+        flood.writeBytes(io.mcp.codec.FrameEncoder.create().encode(Heartbeat.bare().toFrame()));
+      }
+      peer.write(flood.toByteArray());
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.TOO_MANY_PINGS);
+      assertThat(close.reason()).isEqualTo("11 pings within one heartbeat interval of 5000 ms exceed max 10");
+    }
+  }
+
+  @Test
+  void garbage64KiB_closedWithAnErrorCode() throws Exception {
+    try (RawPeer peer = peer()) {
+      byte[] garbage = new byte[64 * 1024];
+      new Random(7).nextBytes(garbage);
+      garbage[4] = 9; // an unknown command in the first header
+      peer.write(garbage);
+
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isIn(CloseCode.PROTOCOL_ERROR, CloseCode.FRAME_TOO_LARGE);
+    }
+    assertThat(serverCloses.poll(10, TimeUnit.SECONDS).initiator()).isEqualTo(SessionClose.Initiator.LOCAL);
+  }
+
+  @Test
+  void httpRequestToTheMcpPort_closedWithAnErrorCode() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+
+      assertThat(peer.expectClose().code()).isIn(CloseCode.PROTOCOL_ERROR, CloseCode.FRAME_TOO_LARGE);
+    }
+  }
+
+  @Test
+  void resetMidFrame_serverSessionClosedByTransport() throws Exception {
+    RawPeer peer = peer();
+    peer.handshake(RawPeer.hello("reset").setToken(TOKEN).build());
+    peer.write(new byte[] {0, 0, 1, 0, 2, 1, 2, 3}); // 256-byte DATA, 3 bytes sent
+    peer.socket.setSoLinger(true, 0);
+    peer.close(); // RST
+
+    SessionClose close = serverCloses.poll(10, TimeUnit.SECONDS);
+
+    assertThat(close.initiator()).isEqualTo(SessionClose.Initiator.TRANSPORT);
+  }
+
+  @Test
+  void peerCloseFrame_reportedAsRemoteClose() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("leaver").setToken(TOKEN).build());
+      peer.send(Command.CLOSE, Close.of(CloseCode.application(4001), "bye").encodePayload());
+
+      peer.expectEof();
+      SessionClose close = serverCloses.poll(10, TimeUnit.SECONDS);
+
+      assertThat(close).isEqualTo(SessionClose.remote(CloseCode.application(4001), "bye"));
+    }
+  }
+
+  @Test
+  void serverClosesWithUnreadDataInFlight_peerStillReadsTheClose() throws Exception {
+    try (RawPeer peer = peer()) {
+      peer.handshake(RawPeer.hello("busy").setToken(TOKEN).build());
+      Session session = serverReady.poll(10, TimeUnit.SECONDS);
+      // The peer keeps writing data the server will not read once it closes.
+      byte[] chunk = io.mcp.codec.FrameEncoder.create().encode(Frame.of(Command.HEARTBEAT, new byte[0]));
+      session.close(CloseCode.GOING_AWAY, "maintenance");
+      for (int i = 0; i < 5; i++) {
+        try {
+          peer.write(chunk);
+        } catch (IOException ignored) {
+          break;
+        }
+      }
+
+      Close close = peer.expectClose();
+
+      assertThat(close).isEqualTo(Close.of(CloseCode.GOING_AWAY, "maintenance"));
+    }
+  }
+
+  @Test
+  void connectionLimit_excessConnectionGetsOverloaded() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().maxConnections(2));
+    try (RawPeer first = peer(); RawPeer second = peer()) {
+      first.handshake(RawPeer.hello("a").setToken(TOKEN).build());
+      second.handshake(RawPeer.hello("b").setToken(TOKEN).build());
+      try (RawPeer third = peer()) {
+        Close close = third.expectClose();
+
+        assertThat(close.code()).isEqualTo(CloseCode.OVERLOADED);
+        assertThat(close.reason()).isEqualTo("connection limit 2 reached");
+      }
+    }
+  }
+
+  @Test
+  void gracefulShutdown_everySessionGetsGoingAway() throws Exception {
+    List<RawPeer> peers = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      RawPeer peer = peer();
+      peer.handshake(RawPeer.hello("node-" + i).setToken(TOKEN).build());
+      peers.add(peer);
+    }
+    McpServer old = server;
+    CompletableFuture<Void> done = old.shutdown(Duration.ofSeconds(5));
+    for (RawPeer peer : peers) {
+      assertThat(peer.expectClose().code()).isEqualTo(CloseCode.GOING_AWAY);
+      peer.close();
+    }
+    done.get(10, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder()); // for the after-each health check
+  }
+
+  @Test
+  void thousandConcurrentHandshakes_allReady() throws Exception {
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    try (McpClient client = McpClient.create(ClientOptions.builder("many").serviceName("svc").token(TOKEN)
+        .eventLoopGroup(group).build())) {
+      List<CompletableFuture<Session>> sessions = new ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        sessions.add(client.connect(address()));
+      }
+      CompletableFuture.allOf(sessions.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+
+      assertThat(sessions).allSatisfy(s -> assertThat(s.join().state()).isEqualTo(SessionState.READY));
+      assertThat(server.sessions()).hasSize(1000);
+      for (CompletableFuture<Session> s : sessions) {
+        s.join().close();
+      }
+      for (CompletableFuture<Session> s : sessions) {
+        s.join().closeFuture().get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  @Test
+  void clientSession_measuresRttFromPings() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().heartbeatBounds(Duration.ofMillis(50), Duration.ofSeconds(60)));
+    try (McpClient client = McpClient.create(ClientOptions.builder("rtt").token(TOKEN)
+        .heartbeatInterval(Duration.ofMillis(50)).build())) {
+      Session session = client.connect(address()).get(10, TimeUnit.SECONDS);
+      Session serverSide = serverReady.poll(10, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while ((session.lastRtt().isEmpty() || serverSide.lastRtt().isEmpty()) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+
+      assertThat(session.lastRtt()).isPresent();
+      assertThat(serverSide.lastRtt()).isPresent();
+      assertThat(session.state()).isEqualTo(SessionState.READY);
+    }
+  }
+}
