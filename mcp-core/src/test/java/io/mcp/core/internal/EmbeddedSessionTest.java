@@ -1,0 +1,330 @@
+package io.mcp.core.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mcp.codec.Close;
+import io.mcp.codec.CloseCode;
+import io.mcp.codec.CodecOptions;
+import io.mcp.codec.Command;
+import io.mcp.codec.Frame;
+import io.mcp.codec.FrameDecoder;
+import io.mcp.codec.FrameEncoder;
+import io.mcp.codec.Heartbeat;
+import io.mcp.core.DataHandler;
+import io.mcp.core.Identity;
+import io.mcp.core.Session;
+import io.mcp.core.SessionClose;
+import io.mcp.core.SessionListener;
+import io.mcp.core.SessionState;
+import io.mcp.core.proto.Hello;
+import io.mcp.core.spi.ExtensionRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.DefaultChannelId;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The session handler's timers and state machine on an {@link EmbeddedChannel} with frozen time:
+ * every timeout is checked to the millisecond by advancing the event loop's clock, with no sleeps.
+ */
+class EmbeddedSessionTest {
+  static final Duration INTERVAL = Duration.ofSeconds(5);
+
+  final List<String> transitions = new ArrayList<>();
+  final List<SessionClose> closes = new ArrayList<>();
+  EmbeddedChannel channel;
+  NettySession session;
+  final FrameDecoder outbound = FrameDecoder.create(CodecOptions.defaults());
+
+  EmbeddedChannel server(Duration handshakeTimeout, Duration idleTimeout) throws Exception {
+    SessionListener recorder = new SessionListener() {
+      @Override
+      public void onStateChanged(Session s, SessionState from, SessionState to) {
+        transitions.add(from + "->" + to);
+      }
+
+      @Override
+      public void onClosed(Session s, SessionClose close) {
+        closes.add(close);
+      }
+    };
+    SessionConfig config = new SessionConfig(CodecOptions.defaults(), 64 * 1024, handshakeTimeout, idleTimeout, 10,
+        Duration.ofSeconds(2), List.of(recorder), DataHandler.discard(), ExtensionRegistry.empty());
+    // Register and freeze time first, then add the handlers and activate: every timer starts on
+    // the frozen clock, so deadlines are exact.
+    channel = new EmbeddedChannel(DefaultChannelId.newInstance(), false, false);
+    channel.register();
+    channel.freezeTime();
+    session = new NettySession(channel, config);
+    NettyFrameDecoder decoder = ServerSessionHandler.newDecoder(config);
+    channel.pipeline().addLast(decoder, new ServerSessionHandler(config, session, decoder, new ServerGate(10, 10),
+        request -> Identity.of(request.nodeId()), "embedded", ms -> ms == 0 ? INTERVAL : Duration.ofMillis(ms)));
+    channel.pipeline().fireChannelActive();
+    return channel;
+  }
+
+  @AfterEach
+  void release() {
+    if (channel != null) {
+      channel.finishAndReleaseAll();
+    }
+  }
+
+  void inbound(Frame frame) {
+    channel.writeInbound(Unpooled.wrappedBuffer(FrameEncoder.create().encode(frame)));
+  }
+
+  /** Frames the handler wrote, decoded. */
+  List<Frame> written() {
+    List<Frame> frames = new ArrayList<>();
+    ByteBuf buf;
+    while ((buf = channel.readOutbound()) != null) {
+      try {
+        outbound.decode(buf.nioBuffer(), f -> frames.add(f.copy()));
+      } finally {
+        buf.release();
+      }
+    }
+    return frames;
+  }
+
+  /** Advances the frozen clock; tasks due within the step run seeing the clock at its end. */
+  void advance(long millis) {
+    channel.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+    channel.runPendingTasks();
+  }
+
+  void handshake() throws Exception {
+    inbound(Frame.of(Command.HANDSHAKE, Hello.newBuilder().setProtocolVersion(1).setNodeId("n1").build().toByteArray()));
+    List<Frame> welcome = written();
+    assertThat(welcome).extracting(Frame::command).containsExactly(Command.HANDSHAKE);
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+  }
+
+  @Test
+  void handshakeTimeout_firesAtExactlyTheTimeout() throws Exception {
+    server(Duration.ofSeconds(10), null);
+
+    advance(9_999);
+    assertThat(written()).isEmpty();
+    assertThat(session.state()).isEqualTo(SessionState.HANDSHAKING);
+
+    advance(1);
+    List<Frame> frames = written();
+    assertThat(frames).hasSize(1);
+    assertThat(Close.decode(frames.get(0))).isEqualTo(Close.of(CloseCode.HANDSHAKE_TIMEOUT, "no Hello within 10000 ms"));
+    assertThat(session.state()).isEqualTo(SessionState.CLOSING);
+  }
+
+  @Test
+  void afterClose_channelClosedWhenTheDrainTimeoutEnds() throws Exception {
+    server(Duration.ofSeconds(1), null);
+    advance(1_000);
+    written();
+
+    advance(1_999);
+    assertThat(channel.isOpen()).isTrue();
+    advance(1);
+
+    assertThat(channel.isOpen()).isFalse();
+    assertThat(session.state()).isEqualTo(SessionState.CLOSED);
+    assertThat(closes).containsExactly(SessionClose.local(CloseCode.HANDSHAKE_TIMEOUT, "no Hello within 1000 ms"));
+  }
+
+  @Test
+  void everyTransitionIsObserved_inOrder() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    inbound(Close.of(CloseCode.NORMAL, "done").toFrame());
+
+    assertThat(transitions).containsExactly("CONNECTING->HANDSHAKING", "HANDSHAKING->READY", "READY->CLOSING",
+        "CLOSING->CLOSED");
+    assertThat(closes).containsExactly(SessionClose.remote(CloseCode.NORMAL, "done"));
+  }
+
+  @Test
+  void ready_cancelsTheHandshakeTimer() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+
+    advance(10_000); // the handshake timeout would have fired here; a ping is due at 5 s instead
+
+    assertThat(written()).extracting(Frame::command).containsOnly(Command.HEARTBEAT);
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+  }
+
+  @Test
+  void writeIdleForOneInterval_sendsAPing() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+
+    advance(4_999);
+    assertThat(written()).isEmpty();
+    advance(1);
+
+    List<Frame> frames = written();
+    assertThat(frames).hasSize(1);
+    assertThat(Heartbeat.decode(frames.get(0)).kind()).isEqualTo(Heartbeat.Kind.PING);
+  }
+
+  @Test
+  void writes_postponeThePing() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    advance(3_000);
+    session.send(java.nio.ByteBuffer.wrap(new byte[] {1}));
+    channel.runPendingTasks();
+    assertThat(written()).extracting(Frame::command).containsExactly(Command.DATA);
+
+    advance(4_999); // 7,999 ms after READY, 4,999 ms after the last write
+    assertThat(written()).isEmpty();
+    advance(1);
+
+    assertThat(written()).extracting(Frame::command).containsExactly(Command.HEARTBEAT);
+  }
+
+  @Test
+  void pong_givesTheRoundTripTimeByTheEventLoopClock() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    advance(5_000);
+    Heartbeat ping = Heartbeat.decode(written().get(0));
+
+    advance(37);
+    inbound(ping.toPong().toFrame());
+
+    assertThat(session.lastRtt()).contains(Duration.ofMillis(37));
+  }
+
+  @Test
+  void pongForAnotherPing_ignored() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    advance(5_000);
+    Heartbeat ping = Heartbeat.decode(written().get(0));
+
+    inbound(Heartbeat.pong(ping.opaque() + 1).toFrame());
+
+    assertThat(session.lastRtt()).isEmpty();
+  }
+
+  @Test
+  void readIdle_closedAtThreeIntervals() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+
+    advance(5_000);
+    advance(5_000);
+    advance(4_999);
+    assertThat(written()).extracting(Frame::command).containsExactly(Command.HEARTBEAT, Command.HEARTBEAT);
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+    advance(1);
+
+    List<Frame> frames = written();
+    assertThat(Close.decode(frames.get(frames.size() - 1)))
+        .isEqualTo(Close.of(CloseCode.IDLE_TIMEOUT, "nothing read for 15000 ms (idle timeout 15000 ms)"));
+  }
+
+  @Test
+  void anyInboundFrame_provesLiveness() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    advance(5_000);
+    advance(5_000);
+    inbound(Frame.of(Command.DATA, new byte[] {1}));
+
+    advance(5_000);
+    advance(5_000);
+    advance(4_999);
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+    advance(1);
+
+    assertThat(session.state()).isEqualTo(SessionState.CLOSING);
+    assertThat(session.closeReason().orElseThrow().code()).isEqualTo(CloseCode.IDLE_TIMEOUT);
+  }
+
+  @Test
+  void fixedIdleTimeout_overridesThreeIntervals() throws Exception {
+    server(Duration.ofSeconds(10), Duration.ofMillis(7_500));
+    handshake();
+
+    advance(7_499);
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+    advance(1);
+
+    assertThat(session.closeReason().orElseThrow().reason()).isEqualTo("nothing read for 7500 ms (idle timeout 7500 ms)");
+  }
+
+  @Test
+  void pingLimit_countsPerIntervalWindow() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    for (int i = 0; i < 10; i++) {
+      inbound(Heartbeat.ping(i).toFrame());
+    }
+    assertThat(written()).hasSize(10);
+    advance(5_000); // a new window
+    written();
+    for (int i = 0; i < 10; i++) {
+      inbound(Heartbeat.bare().toFrame());
+    }
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+
+    inbound(Heartbeat.bare().toFrame());
+
+    assertThat(session.closeReason().orElseThrow().code()).isEqualTo(CloseCode.TOO_MANY_PINGS);
+  }
+
+  @Test
+  void pongs_areNotCountedAsPings() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    for (int i = 0; i < 50; i++) {
+      inbound(Heartbeat.pong(i).toFrame());
+    }
+
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+  }
+
+  @Test
+  void listenerThatThrows_doesNotHarmTheSession() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    session.addListener(new SessionListener() {
+      @Override
+      public void onReady(Session s) {
+        throw new IllegalStateException("listener bug");
+      }
+    });
+
+    handshake();
+
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+  }
+
+  @Test
+  void stateMachine_rejectsIllegalTransitions() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+
+    assertThat(session.transition(SessionState.HANDSHAKING, null)).isFalse();
+    assertThat(session.transition(SessionState.CONNECTING, null)).isFalse();
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+  }
+
+  @Test
+  void sessionState_transitionTable() {
+    for (SessionState from : SessionState.values()) {
+      for (SessionState to : SessionState.values()) {
+        boolean forward = to.ordinal() > from.ordinal();
+        boolean skipsHandshake = from == SessionState.CONNECTING && to == SessionState.READY;
+        assertThat(from.canTransitionTo(to)).as(from + "->" + to).isEqualTo(forward && !skipsHandshake);
+      }
+    }
+  }
+}
