@@ -58,6 +58,15 @@ public interface Session {
   CompletableFuture<Void> send(ByteBuffer payload);
 
   /**
+   * Sends an extension frame (command 0x80..0xFF) with {@code payload}'s remaining bytes, copied
+   * before this method returns. The peer must have registered the command, or it closes the session
+   * with PROTOCOL_ERROR: MCP/1 has no negotiation of extensions.
+   *
+   * @throws IllegalArgumentException if {@code command} is outside 0x80..0xFF
+   */
+  CompletableFuture<Void> sendExtension(int command, ByteBuffer payload);
+
+  /**
    * Closes the session: sends CLOSE({@code code}, {@code reason}) and then closes the connection
    * so that the CLOSE reaches the peer. Does nothing if the session is already closing.
    *

@@ -180,6 +180,15 @@ public final class NettySession implements Session {
 
   @Override
   public CompletableFuture<Void> send(ByteBuffer payload) {
+    return sendFrame(Command.DATA, payload);
+  }
+
+  @Override
+  public CompletableFuture<Void> sendExtension(int command, ByteBuffer payload) {
+    return sendFrame(Command.extension(command), payload);
+  }
+
+  private CompletableFuture<Void> sendFrame(Command command, ByteBuffer payload) {
     SessionState current = state();
     if (current != SessionState.READY) {
       return CompletableFuture.failedFuture(new McpException(
@@ -190,7 +199,7 @@ public final class NettySession implements Session {
       return CompletableFuture.failedFuture(new McpException(
           CloseCode.FRAME_TOO_LARGE, "payload length " + payload.remaining() + " exceeds max " + max));
     }
-    ByteBuf frame = Frames.encode(channel.alloc(), config.codecOptions.byteOrder(), Command.DATA, payload);
+    ByteBuf frame = Frames.encode(channel.alloc(), config.codecOptions.byteOrder(), command, payload);
     return Futures.toCompletable(channel.writeAndFlush(frame));
   }
 
