@@ -1,39 +1,33 @@
 package io.mcp.examples;
 
-import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
-/** Entry point of {@code mcp-examples.jar}: {@code java -jar mcp-examples.jar COMMAND [OPTIONS]}. */
-public final class Main {
-  private Main() {}
-
-  /** Runs the command named by the first argument. */
+/**
+ * Entry point of {@code mcp-examples.jar}: {@code java -jar mcp-examples.jar COMMAND [OPTIONS]}.
+ * Exit codes: 0 ok, 1 failure, 2 usage error.
+ */
+@Command(
+    name = "mcp-examples",
+    mixinStandardHelpOptions = true,
+    description = "MCP for Java (Modular Control Plane) examples.",
+    subcommands = {CodecDemoCommand.class, EchoServerCommand.class},
+    synopsisSubcommandLabel = "COMMAND")
+public final class Main implements Runnable {
+  /** Runs the command named by the first argument; with none, the demo. */
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
-  static int run(String[] args) {
-    String command = args.length == 0 ? "demo" : args[0];
-    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
-    switch (command) {
-      case "demo":
-      case "codec-demo":
-        return CodecDemo.run(System.out);
-      case "-h":
-      case "--help":
-      case "help":
-        usage();
-        return 0;
-      default:
-        System.err.println("unknown command: " + command + " " + String.join(" ", rest));
-        usage();
-        return 2;
+  static int run(String... args) {
+    if (args.length == 0) {
+      args = new String[] {"codec-demo"};
     }
+    return new CommandLine(new Main()).execute(args);
   }
 
-  private static void usage() {
-    System.err.println("usage: java -jar mcp-examples.jar COMMAND");
-    System.err.println("commands:");
-    System.err.println("  demo         the demo (for now the MCP/1 codec demo)");
-    System.err.println("  codec-demo   encode frames, decode them in chunks and byte by byte");
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
   }
 }

@@ -1,0 +1,87 @@
+package io.mcp.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mcp.codec.CloseCode;
+import io.mcp.codec.McpException;
+import io.mcp.core.ClientOptions;
+import io.mcp.core.McpClient;
+import io.mcp.core.Session;
+import io.mcp.core.SessionClose;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** Runs {@code echo-server} in a child JVM as a user would, then stops it with SIGTERM. */
+class EchoServerCommandTest {
+  @Test
+  void echoServer_printsListening_echoesData_andStopsOnSigterm() throws Exception {
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), "echo-server", "--port", "0", "--token", "t0ken", "--heartbeat-interval-ms", "1000"));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
+        Pattern listening = Pattern.compile("^listening on 127\\.0\\.0\\.1:(\\d+)$");
+        try {
+          String line;
+          while ((line = out.readLine()) != null) {
+            Matcher m = listening.matcher(line);
+            if (m.matches()) {
+              return Integer.parseInt(m.group(1));
+            }
+          }
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        throw new AssertionError("echo-server exited without a listening line");
+      });
+      InetSocketAddress address = new InetSocketAddress("127.0.0.1", port.get(30, TimeUnit.SECONDS));
+
+      LinkedBlockingQueue<String> echoed = new LinkedBlockingQueue<>();
+      try (McpClient client = McpClient.create(ClientOptions.builder("tester").token("t0ken")
+          .dataHandler((s, p) -> echoed.add(StandardCharsets.UTF_8.decode(p).toString())).build())) {
+        Session session = client.connect(address).get(10, TimeUnit.SECONDS);
+        assertThat(session.heartbeatInterval().toMillis()).isEqualTo(1000);
+        session.send(ByteBuffer.wrap("ping me back".getBytes(StandardCharsets.UTF_8)));
+        assertThat(echoed.poll(10, TimeUnit.SECONDS)).isEqualTo("ping me back");
+
+        try (McpClient wrong = McpClient.create(ClientOptions.builder("x").token("nope").build())) {
+          ExecutionException rejected = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+              () -> wrong.connect(address).get(10, TimeUnit.SECONDS));
+          assertThat(((McpException) rejected.getCause()).closeCode()).isEqualTo(CloseCode.UNAUTHENTICATED);
+        }
+
+        process.destroy(); // SIGTERM
+        SessionClose close = session.closeFuture().get(10, TimeUnit.SECONDS);
+        assertThat(close.code()).isEqualTo(CloseCode.GOING_AWAY);
+      }
+      assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void unknownOption_usageErrorExitCode2() {
+    assertThat(Main.run("echo-server", "--port", "0", "--no-such-option")).isEqualTo(2);
+  }
+
+  @Test
+  void codecDemo_succeeds() {
+    assertThat(Main.run("codec-demo")).isZero();
+  }
+}
