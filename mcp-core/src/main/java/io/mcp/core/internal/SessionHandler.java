@@ -151,6 +151,16 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Fires after every socket read, even one that completed no frame: any bytes received prove the
+   * peer alive, so a large frame arriving slowly never looks idle.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    lastReadNanos = now();
+    ctx.fireChannelReadComplete();
+  }
+
   private void dispatch(InboundFrame frame) {
     SessionState state = session.state();
     if (state.isTerminating()) {
@@ -294,6 +304,13 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     closeStarted = true;
     cancelTimers();
     decoder.discardFurther();
+    if (session.state() == SessionState.CONNECTING) {
+      // The TLS handshake has not finished: no frame can be carried, and finishing the handshake
+      // only to say goodbye would spend the very resources a limit protects.
+      session.transition(SessionState.CLOSED, SessionClose.local(code, reason));
+      ctx.close();
+      return;
+    }
     if (!session.transition(SessionState.CLOSING, SessionClose.local(code, reason))) {
       ctx.close();
       return;

@@ -250,6 +250,23 @@ class EmbeddedSessionTest {
   }
 
   @Test
+  void bytesOfAnUnfinishedFrame_proveLivenessToo() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    advance(5_000);
+    advance(5_000);
+    channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {0, 0, 0, 100, 2, 1, 2})); // 2 of 100 payload bytes
+
+    advance(5_000);
+    advance(5_000);
+    advance(4_999);
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+    advance(1);
+
+    assertThat(session.closeReason().orElseThrow().code()).isEqualTo(CloseCode.IDLE_TIMEOUT);
+  }
+
+  @Test
   void fixedIdleTimeout_overridesThreeIntervals() throws Exception {
     server(Duration.ofSeconds(10), Duration.ofMillis(7_500));
     handshake();
