@@ -485,6 +485,59 @@ class SessionProtocolTest {
   }
 
   @Test
+  void pendingHandshakeLimit_excessGetsOverloaded_andAFinishedHandshakeFreesASlot() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().maxPendingHandshakes(2));
+    try (RawPeer first = peer(); RawPeer second = peer()) {
+      try (RawPeer third = peer()) {
+        Close close = third.expectClose();
+
+        assertThat(close.code()).isEqualTo(CloseCode.OVERLOADED);
+        assertThat(close.reason()).isEqualTo("pending handshake limit 2 reached");
+      }
+      first.handshake(RawPeer.hello("a").setToken(TOKEN).build());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (server.pendingHandshakeCount() > 1 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      try (RawPeer fourth = peer()) {
+        fourth.handshake(RawPeer.hello("d").setToken(TOKEN).build());
+      }
+    }
+  }
+
+  @Test
+  void bulkTransfer_doesNotStarveHeartbeats() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().heartbeatBounds(Duration.ofMillis(200), Duration.ofSeconds(60)));
+    java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    try (McpClient client = McpClient.create(ClientOptions.builder("bulk").token(TOKEN)
+        .heartbeatInterval(Duration.ofMillis(200)).dataHandler((s, p) -> received.addAndGet(p.remaining())).build())) {
+      Session session = client.connect(address()).get(10, TimeUnit.SECONDS);
+      Session serverSide = serverReady.poll(10, TimeUnit.SECONDS);
+      ByteBuffer chunk = ByteBuffer.allocate(256 * 1024);
+      java.util.ArrayDeque<CompletableFuture<Void>> inFlight = new java.util.ArrayDeque<>();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+      int sent = 0;
+      while (System.nanoTime() < deadline && sent < 20_000) {
+        inFlight.add(serverSide.send(chunk.duplicate()));
+        sent++;
+        if (inFlight.size() >= 16) {
+          inFlight.poll().get(10, TimeUnit.SECONDS); // bounded outbound queue
+        }
+      }
+      for (CompletableFuture<Void> f : inFlight) {
+        f.get(10, TimeUnit.SECONDS);
+      }
+
+      assertThat(session.state()).isEqualTo(SessionState.READY);
+      assertThat(serverSide.state()).isEqualTo(SessionState.READY);
+      assertThat(session.lastRtt()).as("the client's pings were answered during the transfer").isPresent();
+      assertThat(sent).isGreaterThan(16);
+    }
+  }
+
+  @Test
   void gracefulShutdown_everySessionGetsGoingAway() throws Exception {
     List<RawPeer> peers = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
