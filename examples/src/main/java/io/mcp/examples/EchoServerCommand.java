@@ -1,6 +1,8 @@
 package io.mcp.examples;
 
 import io.mcp.core.McpServer;
+import io.mcp.core.MessageHandlers;
+import io.mcp.core.Reply;
 import io.mcp.core.ServerOptions;
 import io.mcp.core.auth.Authenticators;
 import io.mcp.core.spi.Authenticator;
@@ -11,13 +13,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code echo-server}: a standalone MCP/1 server that echoes every DATA payload back to its sender,
- * for testing peers written elsewhere against the reference implementation.
+ * {@code echo-server}: a standalone MCP/1 server that answers every request, of any message type,
+ * with a response carrying the request's body — for testing peers written elsewhere against the
+ * reference implementation.
  */
 @Command(
     name = "echo-server",
     mixinStandardHelpOptions = true,
-    description = "Serve MCP/1 and echo every DATA frame back to its sender.")
+    description = "Serve MCP/1 and answer every request, of any type, with its own body.")
 final class EchoServerCommand implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
   String host;
@@ -53,7 +56,10 @@ final class EchoServerCommand implements Callable<Integer> {
         .heartbeatInterval(interval)
         .heartbeatBounds(min(Duration.ofSeconds(1), interval), max(Duration.ofSeconds(60), interval))
         .maxPayloadBytes(maxPayloadBytes)
-        .dataHandler((session, payload) -> session.send(payload));
+        .handlers(MessageHandlers.builder()
+            // Requests of any type are answered with their own body; one-way messages are dropped.
+            .fallback(message -> Reply.of(message.body()))
+            .build());
     if (idleTimeoutMs != null) {
       options.idleTimeout(Duration.ofMillis(idleTimeoutMs));
     }

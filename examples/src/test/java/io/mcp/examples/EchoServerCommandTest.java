@@ -6,6 +6,7 @@ import io.mcp.codec.CloseCode;
 import io.mcp.codec.McpException;
 import io.mcp.core.ClientOptions;
 import io.mcp.core.McpClient;
+import io.mcp.core.Reply;
 import io.mcp.core.Session;
 import io.mcp.core.SessionClose;
 import java.io.BufferedReader;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,13 +51,14 @@ class EchoServerCommandTest {
       });
       InetSocketAddress address = new InetSocketAddress("127.0.0.1", port.get(30, TimeUnit.SECONDS));
 
-      LinkedBlockingQueue<String> echoed = new LinkedBlockingQueue<>();
-      try (McpClient client = McpClient.create(ClientOptions.builder("tester").token("t0ken")
-          .dataHandler((s, p) -> echoed.add(StandardCharsets.UTF_8.decode(p).toString())).build())) {
+      try (McpClient client = McpClient.create(ClientOptions.builder("tester").token("t0ken").build())) {
         Session session = client.connect(address).get(10, TimeUnit.SECONDS);
         assertThat(session.heartbeatInterval().toMillis()).isEqualTo(1000);
-        session.send(ByteBuffer.wrap("ping me back".getBytes(StandardCharsets.UTF_8)));
-        assertThat(echoed.poll(10, TimeUnit.SECONDS)).isEqualTo("ping me back");
+        for (String type : new String[] {"config.get", "anything-at-all"}) {
+          Reply reply = session.requestBlocking(type, ByteBuffer.wrap("ping me back".getBytes(StandardCharsets.UTF_8)),
+              java.time.Duration.ofSeconds(10));
+          assertThat(new String(reply.bodyBytes(), StandardCharsets.UTF_8)).isEqualTo("ping me back");
+        }
 
         try (McpClient wrong = McpClient.create(ClientOptions.builder("x").token("nope").build())) {
           ExecutionException rejected = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,

@@ -7,7 +7,9 @@ import io.mcp.core.internal.SessionConfig;
 import io.mcp.core.internal.Transports;
 import io.mcp.core.proto.Hello;
 import io.mcp.core.spi.ExtensionRegistry;
+import io.mcp.core.internal.HandlerPools;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -17,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,6 +40,7 @@ public final class McpClient implements AutoCloseable {
   private final SessionConfig sessionConfig;
   private final SslContext sslContext;
   private final boolean ownGroup;
+  private final ExecutorService ownExecutor;
   private final EventLoopGroup group;
 
   private McpClient(ClientOptions options) {
@@ -46,9 +50,12 @@ public final class McpClient implements AutoCloseable {
     for (int code : extensions.commands()) {
       codec.acceptExtension(code);
     }
+    this.ownExecutor = options.handlerExecutor() == null ? HandlerPools.newPool("mcp-client-handler") : null;
     this.sessionConfig = new SessionConfig(codec.build(), 64 * 1024, options.handshakeTimeout(),
         options.idleTimeout(), options.maxPingsPerInterval(), options.closeDrainTimeout(),
-        new ArrayList<>(options.listeners()), options.dataHandler(), extensions);
+        new ArrayList<>(options.listeners()), extensions, options.handlers(),
+        ownExecutor != null ? ownExecutor : options.handlerExecutor(), options.maxInFlightRequests(),
+        options.maxOutstandingRequests(), options.maxQueuedBytes(), options.writeDeadline());
     this.sslContext = options.tls() != null ? options.tls().newClientContext() : null;
     this.ownGroup = options.eventLoopGroup() == null;
     this.group = ownGroup ? Transports.newGroup(1, "mcp-client") : options.eventLoopGroup();
@@ -57,6 +64,11 @@ public final class McpClient implements AutoCloseable {
   /** Creates a client. */
   public static McpClient create(ClientOptions options) {
     return new McpClient(options);
+  }
+
+  /** The event loop group this client connects on (its own or the shared one). */
+  public EventLoopGroup eventLoopGroup() {
+    return group;
   }
 
   /** The options this client runs with. */
@@ -85,6 +97,8 @@ public final class McpClient implements AutoCloseable {
         .channel(Transports.clientChannel(group))
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
+            new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark()))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(options.connectTimeout().toMillis(), Integer.MAX_VALUE))
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
@@ -121,6 +135,9 @@ public final class McpClient implements AutoCloseable {
   /** Releases the event loops this client owns (not a shared group). Open sessions are closed abruptly. */
   @Override
   public void close() {
+    if (ownExecutor != null) {
+      ownExecutor.shutdownNow();
+    }
     if (ownGroup) {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

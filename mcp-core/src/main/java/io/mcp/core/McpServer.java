@@ -8,7 +8,13 @@ import io.mcp.core.internal.SessionConfig;
 import io.mcp.core.internal.Transports;
 import io.mcp.core.spi.ExtensionCommandProvider;
 import io.mcp.core.spi.ExtensionRegistry;
+import io.mcp.codec.Envelope;
+import io.mcp.core.internal.Frames;
+import io.mcp.core.internal.HandlerPools;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -16,6 +22,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -50,6 +60,7 @@ public final class McpServer implements AutoCloseable {
   private final ServerGate gate;
   private final SslContext sslContext;
   private final boolean ownGroup;
+  private final ExecutorService ownExecutor;
   private final EventLoopGroup group;
   private final Set<NettySession> sessions = ConcurrentHashMap.newKeySet();
   private final Object lifecycle = new Object();
@@ -74,9 +85,12 @@ public final class McpServer implements AutoCloseable {
         sessions.remove((NettySession) session);
       }
     });
+    this.ownExecutor = options.handlerExecutor() == null ? HandlerPools.newPool("mcp-server-handler") : null;
     this.sessionConfig = new SessionConfig(codec.build(), options.maxHandshakePayloadBytes(),
         options.handshakeTimeout(), options.idleTimeout(), options.maxPingsPerInterval(),
-        options.closeDrainTimeout(), listeners, options.dataHandler(), extensions);
+        options.closeDrainTimeout(), listeners, extensions, options.handlers(),
+        ownExecutor != null ? ownExecutor : options.handlerExecutor(), options.maxInFlightRequests(),
+        options.maxOutstandingRequests(), options.maxQueuedBytes(), options.writeDeadline());
     this.gate = new ServerGate(options.maxConnections(), options.maxPendingHandshakes());
     this.sslContext = options.tls() != null ? options.tls().newServerContext() : null;
     this.ownGroup = options.eventLoopGroup() == null;
@@ -113,6 +127,8 @@ public final class McpServer implements AutoCloseable {
           .option(ChannelOption.SO_REUSEADDR, true)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+          .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+              new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark()))
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
@@ -178,6 +194,34 @@ public final class McpServer implements AutoCloseable {
   }
 
   /**
+   * Sends one one-way message to many sessions: the frame is encoded once and the same bytes are
+   * written to every READY session (no per-session encoding or copying). Each session's outbound
+   * budget applies: a session over budget gets OVERLOADED, the others are unaffected.
+   *
+   * @return per session, completes when the frame was written to its socket
+   * @throws IllegalArgumentException if the envelope is invalid or exceeds the max payload
+   */
+  public Map<Session, CompletableFuture<Void>> broadcast(Collection<? extends Session> targets, String type,
+      Map<String, String> headers, ByteBuffer body) {
+    Envelope envelope = Envelope.oneWay(type, headers, body);
+    int length = envelope.encodedLength();
+    if (length > sessionConfig.maxPayloadBytes()) {
+      throw new IllegalArgumentException("envelope of " + length + " bytes exceeds max payload "
+          + sessionConfig.maxPayloadBytes());
+    }
+    ByteBuf shared = Frames.encodeEnvelope(PooledByteBufAllocator.DEFAULT, options.byteOrder(), envelope);
+    Map<Session, CompletableFuture<Void>> results = new LinkedHashMap<>();
+    try {
+      for (Session target : targets) {
+        results.put(target, ((NettySession) target).writeShared(shared.retainedDuplicate()));
+      }
+    } finally {
+      shared.release();
+    }
+    return results;
+  }
+
+  /**
    * Stops accepting, sends CLOSE(GOING_AWAY) to every session, waits up to {@code grace} for them to
    * close, then closes what is left and releases the event loops it owns. Idempotent.
    */
@@ -201,6 +245,9 @@ public final class McpServer implements AutoCloseable {
         .whenComplete((ok, timeout) -> {
           for (NettySession session : sessions) {
             session.channel().close();
+          }
+          if (ownExecutor != null) {
+            ownExecutor.shutdownNow();
           }
           if (ownGroup) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> shutdown.complete(null));

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -28,6 +29,10 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <tr><td>maxConnections</td><td>10,000</td></tr>
  *   <tr><td>maxPendingHandshakes</td><td>1,000</td></tr>
  *   <tr><td>closeDrainTimeout</td><td>2 s</td></tr>
+ *   <tr><td>maxInFlightRequests / maxOutstandingRequests (per session)</td><td>1,024 / 1,024</td></tr>
+ *   <tr><td>maxQueuedBytes (outbound budget per session)</td><td>8 MiB</td></tr>
+ *   <tr><td>write-buffer water marks</td><td>256 KiB / 1 MiB</td></tr>
+ *   <tr><td>writeDeadline (unwritable this long: SLOW_CONSUMER)</td><td>30 s</td></tr>
  * </table>
  *
  * <p>An authenticator must be chosen; {@link io.mcp.core.auth.Authenticators#allowAll()} accepts
@@ -54,7 +59,14 @@ public final class ServerOptions {
   private final EventLoopGroup eventLoopGroup;
   private final int ioThreads;
   private final List<SessionListener> listeners;
-  private final DataHandler dataHandler;
+  private final MessageHandlers handlers;
+  private final Executor handlerExecutor;
+  private final int maxInFlightRequests;
+  private final int maxOutstandingRequests;
+  private final long maxQueuedBytes;
+  private final int writeBufferLowWaterMark;
+  private final int writeBufferHighWaterMark;
+  private final Duration writeDeadline;
   private final List<ExtensionCommandProvider> extensionProviders;
   private final boolean loadExtensionProviders;
 
@@ -79,7 +91,14 @@ public final class ServerOptions {
     eventLoopGroup = b.eventLoopGroup;
     ioThreads = b.ioThreads;
     listeners = List.copyOf(b.listeners);
-    dataHandler = b.dataHandler;
+    handlers = b.handlers;
+    handlerExecutor = b.handlerExecutor;
+    maxInFlightRequests = b.maxInFlightRequests;
+    maxOutstandingRequests = b.maxOutstandingRequests;
+    maxQueuedBytes = b.maxQueuedBytes;
+    writeBufferLowWaterMark = b.writeBufferLowWaterMark;
+    writeBufferHighWaterMark = b.writeBufferHighWaterMark;
+    writeDeadline = b.writeDeadline;
     extensionProviders = List.copyOf(b.extensionProviders);
     loadExtensionProviders = b.loadExtensionProviders;
   }
@@ -112,7 +131,14 @@ public final class ServerOptions {
     b.eventLoopGroup = eventLoopGroup;
     b.ioThreads = ioThreads;
     b.listeners.addAll(listeners);
-    b.dataHandler = dataHandler;
+    b.handlers = handlers;
+    b.handlerExecutor = handlerExecutor;
+    b.maxInFlightRequests = maxInFlightRequests;
+    b.maxOutstandingRequests = maxOutstandingRequests;
+    b.maxQueuedBytes = maxQueuedBytes;
+    b.writeBufferLowWaterMark = writeBufferLowWaterMark;
+    b.writeBufferHighWaterMark = writeBufferHighWaterMark;
+    b.writeDeadline = writeDeadline;
     b.extensionProviders.addAll(extensionProviders);
     b.loadExtensionProviders = loadExtensionProviders;
     return b;
@@ -203,8 +229,42 @@ public final class ServerOptions {
     return listeners;
   }
 
-  public DataHandler dataHandler() {
-    return dataHandler;
+  /** The message handlers, by type. */
+  public MessageHandlers handlers() {
+    return handlers;
+  }
+
+  /** The executor of blocking handlers, or {@code null} for an owned pool. */
+  public Executor handlerExecutor() {
+    return handlerExecutor;
+  }
+
+  /** Requests a session executes at once; more are answered OVERLOADED. */
+  public int maxInFlightRequests() {
+    return maxInFlightRequests;
+  }
+
+  /** Requests a session may wait on at once; more fail locally with OVERLOADED. */
+  public int maxOutstandingRequests() {
+    return maxOutstandingRequests;
+  }
+
+  /** Outbound budget per session: bytes queued for the socket; sends beyond fail with OVERLOADED. */
+  public long maxQueuedBytes() {
+    return maxQueuedBytes;
+  }
+
+  public int writeBufferLowWaterMark() {
+    return writeBufferLowWaterMark;
+  }
+
+  public int writeBufferHighWaterMark() {
+    return writeBufferHighWaterMark;
+  }
+
+  /** How long a session may stay unwritable before it is closed with SLOW_CONSUMER. */
+  public Duration writeDeadline() {
+    return writeDeadline;
   }
 
   public List<ExtensionCommandProvider> extensionProviders() {
@@ -254,7 +314,14 @@ public final class ServerOptions {
     private EventLoopGroup eventLoopGroup;
     private int ioThreads;
     private final List<SessionListener> listeners = new ArrayList<>();
-    private DataHandler dataHandler = DataHandler.discard();
+    private MessageHandlers handlers = MessageHandlers.none();
+    private Executor handlerExecutor;
+    private int maxInFlightRequests = 1024;
+    private int maxOutstandingRequests = 1024;
+    private long maxQueuedBytes = 8L * 1024 * 1024;
+    private int writeBufferLowWaterMark = 256 * 1024;
+    private int writeBufferHighWaterMark = 1024 * 1024;
+    private Duration writeDeadline = Duration.ofSeconds(30);
     private final List<ExtensionCommandProvider> extensionProviders = new ArrayList<>();
     private boolean loadExtensionProviders = true;
 
@@ -373,8 +440,52 @@ public final class ServerOptions {
       return this;
     }
 
-    public Builder dataHandler(DataHandler dataHandler) {
-      this.dataHandler = Objects.requireNonNull(dataHandler, "dataHandler");
+    /** The message handlers; default none (every message is answered UNKNOWN_MESSAGE_TYPE). */
+    public Builder handlers(MessageHandlers handlers) {
+      this.handlers = Objects.requireNonNull(handlers, "handlers");
+      return this;
+    }
+
+    /** The executor of blocking handlers; default an owned pool of 2 × cores threads (at least 4). */
+    public Builder handlerExecutor(Executor handlerExecutor) {
+      this.handlerExecutor = handlerExecutor;
+      return this;
+    }
+
+    /** Requests a session executes at once; default 1,024. */
+    public Builder maxInFlightRequests(int maxInFlightRequests) {
+      this.maxInFlightRequests = Checks.range("maxInFlightRequests", maxInFlightRequests, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
+    /** Requests a session may wait on at once; default 1,024. */
+    public Builder maxOutstandingRequests(int maxOutstandingRequests) {
+      this.maxOutstandingRequests =
+          Checks.range("maxOutstandingRequests", maxOutstandingRequests, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
+    /** Outbound budget per session in bytes; default 8 MiB. Must hold one maximal frame. */
+    public Builder maxQueuedBytes(long maxQueuedBytes) {
+      if (maxQueuedBytes < 1) {
+        throw new IllegalArgumentException("maxQueuedBytes " + maxQueuedBytes + " must be positive");
+      }
+      this.maxQueuedBytes = maxQueuedBytes;
+      return this;
+    }
+
+    /** Netty write-buffer water marks; default 256 KiB / 1 MiB. */
+    public Builder writeBufferWaterMarks(int low, int high) {
+      Checks.range("writeBufferLowWaterMark", low, 1, Integer.MAX_VALUE);
+      Checks.range("writeBufferHighWaterMark", high, low, Integer.MAX_VALUE);
+      this.writeBufferLowWaterMark = low;
+      this.writeBufferHighWaterMark = high;
+      return this;
+    }
+
+    /** How long a session may stay unwritable before SLOW_CONSUMER; default 30 s. */
+    public Builder writeDeadline(Duration writeDeadline) {
+      this.writeDeadline = Checks.positive("writeDeadline", writeDeadline);
       return this;
     }
 

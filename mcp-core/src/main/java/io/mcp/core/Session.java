@@ -49,13 +49,66 @@ public interface Session {
   Optional<SessionClose> closeReason();
 
   /**
-   * Sends {@code payload}'s remaining bytes as one DATA frame. The bytes are copied into the
-   * transport's buffer before this method returns, so the caller may reuse {@code payload}.
+   * Sends a one-way message of {@code type}. The body's remaining bytes are copied into the
+   * transport's buffer before this method returns.
    *
-   * @return completes when the frame was written to the socket; fails with an {@link
-   *     io.mcp.codec.McpException} if the session is not READY or the payload is too large
+   * @return completes when the frame was written to the socket; fails with {@link RequestException}
+   *     UNAVAILABLE if the session is not READY, OVERLOADED if the outbound budget is exhausted
    */
-  CompletableFuture<Void> send(ByteBuffer payload);
+  CompletableFuture<Void> send(String type, Map<String, String> headers, ByteBuffer body);
+
+  /** {@link #send(String, Map, ByteBuffer)} without headers. */
+  default CompletableFuture<Void> send(String type, ByteBuffer body) {
+    return send(type, Map.of(), body);
+  }
+
+  /**
+   * Sends a request and returns its response. The peer sees the timeout as the request's deadline;
+   * when it passes, the future fails with {@link RequestException} DEADLINE_EXCEEDED. Cancelling the
+   * future sends CANCEL to the peer. If the session closes first, it fails with UNAVAILABLE. A
+   * request is never sent twice.
+   *
+   * @return the response; a {@link Reply} owns a copy of the received body
+   */
+  CompletableFuture<Reply> request(String type, Map<String, String> headers, ByteBuffer body, Duration timeout);
+
+  /** {@link #request(String, Map, ByteBuffer, Duration)} without headers. */
+  default CompletableFuture<Reply> request(String type, ByteBuffer body, Duration timeout) {
+    return request(type, Map.of(), body, timeout);
+  }
+
+  /**
+   * The blocking form of {@link #request(String, ByteBuffer, Duration)}. Never call it on an event
+   * loop thread.
+   *
+   * @throws RequestException with the responder's code, or DEADLINE_EXCEEDED, UNAVAILABLE,
+   *     OVERLOADED; CANCELLED if the calling thread is interrupted (the request is cancelled)
+   */
+  default Reply requestBlocking(String type, ByteBuffer body, Duration timeout) {
+    CompletableFuture<Reply> future = request(type, body, timeout);
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw new RequestException(io.mcp.codec.ErrorCode.CANCELLED, "interrupted while waiting for " + type);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RequestException) {
+        throw (RequestException) cause;
+      }
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      throw new RequestException(io.mcp.codec.ErrorCode.UNKNOWN, String.valueOf(cause), cause);
+    }
+  }
+
+  /** Whether the socket's outbound buffer is below its high water mark. */
+  boolean isWritable();
+
+  /** Bytes written but not yet taken by the socket, counted against the outbound budget. */
+  long queuedBytes();
 
   /**
    * Sends an extension frame (command 0x80..0xFF) with {@code payload}'s remaining bytes, copied

@@ -14,6 +14,12 @@ public interface SessionListener {
   /** The session reached READY: the handshake is complete. */
   default void onReady(Session session) {}
 
+  /**
+   * The socket's outbound buffer crossed its high water mark ({@code writable} false) or fell back
+   * below its low water mark (true). Producers should pause while a session is not writable.
+   */
+  default void onWritabilityChanged(Session session, boolean writable) {}
+
   /** The session reached CLOSED; {@code close} says why and who ended it. */
   default void onClosed(Session session, SessionClose close) {}
 }

@@ -64,6 +64,30 @@ final class RawPeer implements AutoCloseable {
     return this;
   }
 
+  /** Sends a REQUEST envelope in a DATA frame. */
+  RawPeer request(long id, String type, byte[] body) throws IOException {
+    return send(Command.DATA, io.mcp.codec.Envelope.request(id, type, 0, java.util.Map.of(), ByteBuffer.wrap(body)).encode());
+  }
+
+  /** The DATA payload of {@code frame} as an envelope. */
+  static io.mcp.codec.Envelope envelope(Frame frame) {
+    if (frame.command() != Command.DATA) {
+      throw new AssertionError("expected DATA, got " + describe(frame));
+    }
+    return io.mcp.codec.Envelope.decode(frame.payload());
+  }
+
+  /** Reads the next frame and expects a RESPONSE to {@code id}; returns its body. */
+  byte[] readResponse(long id) throws IOException {
+    io.mcp.codec.Envelope envelope = envelope(read());
+    if (envelope.kind() != io.mcp.codec.Envelope.Kind.RESPONSE || envelope.correlationId() != id) {
+      throw new AssertionError("expected RESPONSE " + id + ", got " + envelope);
+    }
+    byte[] body = new byte[envelope.bodyLength()];
+    envelope.body().get(body);
+    return body;
+  }
+
   /** Sends Hello and returns the Welcome frame's payload. */
   Frame handshake(Hello hello) throws IOException {
     send(Command.HANDSHAKE, hello.toByteArray());

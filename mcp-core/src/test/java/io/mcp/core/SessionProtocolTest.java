@@ -37,6 +37,9 @@ import org.junit.jupiter.api.Test;
 class SessionProtocolTest {
   static final String TOKEN = "s3cr3t-token-for-tests";
 
+  /** Answers every request with its own body. */
+  static final MessageHandlers ECHO = MessageHandlers.builder().fallback(message -> Reply.of(message.body())).build();
+
   McpServer server;
   final LinkedBlockingQueue<SessionClose> serverCloses = new LinkedBlockingQueue<>();
   final LinkedBlockingQueue<Session> serverReady = new LinkedBlockingQueue<>();
@@ -52,7 +55,7 @@ class SessionProtocolTest {
         .port(0)
         .ioThreads(2)
         .authenticator(Authenticators.staticToken(TOKEN))
-        .dataHandler((session, payload) -> session.send(payload))
+        .handlers(ECHO)
         .addListener(new SessionListener() {
           @Override
           public void onReady(Session session) {
@@ -86,12 +89,12 @@ class SessionProtocolTest {
 
   /** A fresh client handshakes and gets its DATA echoed: the server was not harmed. */
   static void assertServerStillServes(McpServer server) throws Exception {
-    LinkedBlockingQueue<String> echoed = new LinkedBlockingQueue<>();
     try (McpClient client = McpClient.create(ClientOptions.builder("health-check").serviceName("svc").token(TOKEN)
-        .dataHandler((s, p) -> echoed.add(StandardCharsets.UTF_8.decode(p).toString())).build())) {
+        .build())) {
       Session session = client.connect(new InetSocketAddress("127.0.0.1", server.port())).get(10, TimeUnit.SECONDS);
-      session.send(ByteBuffer.wrap("still alive".getBytes(StandardCharsets.UTF_8))).get(10, TimeUnit.SECONDS);
-      assertThat(echoed.poll(10, TimeUnit.SECONDS)).isEqualTo("still alive");
+      Reply reply = session.request("echo", ByteBuffer.wrap("still alive".getBytes(StandardCharsets.UTF_8)),
+          Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
+      assertThat(new String(reply.bodyBytes(), StandardCharsets.UTF_8)).isEqualTo("still alive");
       session.close().get(10, TimeUnit.SECONDS);
     }
   }
@@ -134,8 +137,9 @@ class SessionProtocolTest {
     try (RawPeer peer = peer()) {
       peer.sendOneBytePerWrite(Command.HANDSHAKE, RawPeer.hello("frag").setToken(TOKEN).build().toByteArray());
       assertThat(peer.read().command()).isEqualTo(Command.HANDSHAKE);
-      peer.sendOneBytePerWrite(Command.DATA, new byte[] {1, 2, 3});
-      assertThat(peer.read().payloadBytes()).containsExactly(1, 2, 3);
+      peer.sendOneBytePerWrite(Command.DATA, io.mcp.codec.Envelope.request(1, "echo", 0, java.util.Map.of(),
+          ByteBuffer.wrap(new byte[] {1, 2, 3})).encode());
+      assertThat(peer.readResponse(1)).containsExactly(1, 2, 3);
     }
   }
 
@@ -145,15 +149,23 @@ class SessionProtocolTest {
       peer.handshake(RawPeer.hello("coalesced").setToken(TOKEN).build());
       java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
       io.mcp.codec.FrameEncoder encoder = io.mcp.codec.FrameEncoder.create();
-      batch.writeBytes(encoder.encode(Frame.of(Command.DATA, new byte[] {'a'})));
+      batch.writeBytes(encoder.encode(Frame.of(Command.DATA, request(1, "a"))));
       batch.writeBytes(encoder.encode(Heartbeat.ping(77).toFrame()));
-      batch.writeBytes(encoder.encode(Frame.of(Command.DATA, new byte[] {'b'})));
+      batch.writeBytes(encoder.encode(Frame.of(Command.DATA, request(2, "b"))));
       peer.write(batch.toByteArray());
 
       List<Frame> replies = List.of(peer.read(), peer.read(), peer.read());
-      assertThat(replies).contains(Frame.of(Command.DATA, new byte[] {'a'}), Frame.of(Command.DATA, new byte[] {'b'}),
-          Heartbeat.pong(77).toFrame());
+      assertThat(replies).contains(Heartbeat.pong(77).toFrame());
+      assertThat(replies).filteredOn(f -> f.command() == Command.DATA).extracting(f -> {
+        io.mcp.codec.Envelope e = RawPeer.envelope(f);
+        return e.correlationId() + ":" + StandardCharsets.UTF_8.decode(e.body());
+      }).containsExactlyInAnyOrder("1:a", "2:b");
     }
+  }
+
+  static byte[] request(long id, String body) {
+    return io.mcp.codec.Envelope.request(id, "echo", 0, java.util.Map.of(),
+        ByteBuffer.wrap(body.getBytes(StandardCharsets.UTF_8))).encode();
   }
 
   @Test
@@ -174,9 +186,9 @@ class SessionProtocolTest {
     try (RawPeer peer = peer()) {
       peer.handshake(RawPeer.hello("bare").setToken(TOKEN).build());
       peer.send(Command.HEARTBEAT, new byte[0]);
-      peer.send(Command.DATA, new byte[] {9});
+      peer.request(9, "echo", new byte[] {9});
 
-      assertThat(peer.read()).isEqualTo(Frame.of(Command.DATA, new byte[] {9}));
+      assertThat(peer.readResponse(9)).containsExactly(9);
     }
   }
 
@@ -184,11 +196,13 @@ class SessionProtocolTest {
   void maxPayload_accepted_andEchoed() throws Exception {
     try (RawPeer peer = peer()) {
       peer.handshake(RawPeer.hello("big").setToken(TOKEN).build());
-      byte[] payload = new byte[4 * 1024 * 1024];
-      new Random(1).nextBytes(payload);
+      byte[] body = new byte[4 * 1024 * 1024 - (io.mcp.codec.Envelope.FIXED_BYTES + "echo".length() + 1)];
+      new Random(1).nextBytes(body);
+      byte[] payload = io.mcp.codec.Envelope.request(5, "echo", 0, java.util.Map.of(), ByteBuffer.wrap(body)).encode();
+      assertThat(payload).hasSize(4 * 1024 * 1024); // exactly the max payload
       peer.send(Command.DATA, payload);
 
-      assertThat(peer.read().payloadBytes()).isEqualTo(payload);
+      assertThat(peer.readResponse(5)).isEqualTo(body);
     }
   }
 
@@ -253,7 +267,7 @@ class SessionProtocolTest {
   @Test
   void dataBeforeHandshake_protocolError() throws Exception {
     try (RawPeer peer = peer()) {
-      peer.send(Command.DATA, new byte[] {1});
+      peer.send(Command.DATA, request(1, "early"));
 
       Close close = peer.expectClose();
 
@@ -511,8 +525,12 @@ class SessionProtocolTest {
     server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
     server = start(ServerOptions.builder().heartbeatBounds(Duration.ofMillis(200), Duration.ofSeconds(60)));
     java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    MessageHandlers counting = MessageHandlers.builder().onAsync("bulk", m -> {
+      received.addAndGet(m.body().remaining());
+      return CompletableFuture.completedFuture(null);
+    }).build();
     try (McpClient client = McpClient.create(ClientOptions.builder("bulk").token(TOKEN)
-        .heartbeatInterval(Duration.ofMillis(200)).dataHandler((s, p) -> received.addAndGet(p.remaining())).build())) {
+        .heartbeatInterval(Duration.ofMillis(200)).handlers(counting).build())) {
       Session session = client.connect(address()).get(10, TimeUnit.SECONDS);
       Session serverSide = serverReady.poll(10, TimeUnit.SECONDS);
       ByteBuffer chunk = ByteBuffer.allocate(256 * 1024);
@@ -520,7 +538,7 @@ class SessionProtocolTest {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
       int sent = 0;
       while (System.nanoTime() < deadline && sent < 20_000) {
-        inFlight.add(serverSide.send(chunk.duplicate()));
+        inFlight.add(serverSide.send("bulk", chunk.duplicate()));
         sent++;
         if (inFlight.size() >= 16) {
           inFlight.poll().get(10, TimeUnit.SECONDS); // bounded outbound queue

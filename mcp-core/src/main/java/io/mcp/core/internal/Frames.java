@@ -28,6 +28,18 @@ public final class Frames {
     return buf;
   }
 
+  /** A DATA frame carrying {@code envelope}, in one new buffer. */
+  public static ByteBuf encodeEnvelope(ByteBufAllocator alloc, ByteOrder order, io.mcp.codec.Envelope envelope) {
+    int length = envelope.encodedLength();
+    int head = envelope.headLength();
+    ByteBuf frame = alloc.ioBuffer(FrameEncoder.HEADER_BYTES + length);
+    writeHeader(frame, order, Command.DATA, length);
+    envelope.encodeHead(frame.nioBuffer(frame.writerIndex(), head));
+    frame.writerIndex(frame.writerIndex() + head);
+    frame.writeBytes(envelope.body());
+    return frame;
+  }
+
   /** Writes the 5-byte header. */
   public static void writeHeader(ByteBuf buf, ByteOrder order, Command command, int length) {
     if (order == ByteOrder.BIG_ENDIAN) {

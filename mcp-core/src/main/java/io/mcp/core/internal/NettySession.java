@@ -2,8 +2,13 @@ package io.mcp.core.internal;
 
 import io.mcp.codec.CloseCode;
 import io.mcp.codec.Command;
+import io.mcp.codec.Envelope;
+import io.mcp.codec.ErrorCode;
+import io.mcp.codec.FrameEncoder;
 import io.mcp.codec.McpException;
 import io.mcp.core.Identity;
+import io.mcp.core.Reply;
+import io.mcp.core.RequestException;
 import io.mcp.core.Session;
 import io.mcp.core.SessionClose;
 import io.mcp.core.SessionListener;
@@ -18,6 +23,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,11 +54,19 @@ public final class NettySession implements Session {
   private volatile long lastRttNanos = -1;
 
   SessionHandler handler;
+  final SessionMessaging messaging;
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final AtomicBoolean flushScheduled = new AtomicBoolean();
+  private final Runnable flushTask = () -> {
+    flushScheduled.set(false);
+    channel().flush();
+  };
 
   public NettySession(Channel channel, SessionConfig config) {
     this.channel = channel;
     this.config = config;
     this.listeners = new CopyOnWriteArrayList<>(config.listeners);
+    this.messaging = new SessionMessaging(this, config, channel);
   }
 
   /** Sets what the handshake established. Called on the event loop before READY. */
@@ -91,6 +106,9 @@ public final class NettySession implements Session {
         close = SessionClose.transport("connection closed");
       }
       finalClose = close;
+    }
+    if (to.isTerminating() && !from.isTerminating()) {
+      messaging.onClosed(finalClose);
     }
     if (log.isDebugEnabled()) {
       log.debug("session {} ({}) {} -> {}{}", id, channel.remoteAddress(), from, to,
@@ -179,28 +197,133 @@ public final class NettySession implements Session {
   }
 
   @Override
-  public CompletableFuture<Void> send(ByteBuffer payload) {
-    return sendFrame(Command.DATA, payload);
+  public CompletableFuture<Void> send(String type, Map<String, String> headers, ByteBuffer body) {
+    SessionState current = state();
+    if (current != SessionState.READY) {
+      return CompletableFuture.failedFuture(new RequestException(ErrorCode.UNAVAILABLE,
+          "session " + id + " is " + current + ", not READY"));
+    }
+    Envelope envelope;
+    try {
+      envelope = Envelope.oneWay(type, headers, body);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return writeEnvelope(envelope);
+  }
+
+  @Override
+  public CompletableFuture<Reply> request(String type, Map<String, String> headers, ByteBuffer body,
+      Duration timeout) {
+    return messaging.request(type, headers, body, timeout);
   }
 
   @Override
   public CompletableFuture<Void> sendExtension(int command, ByteBuffer payload) {
-    return sendFrame(Command.extension(command), payload);
-  }
-
-  private CompletableFuture<Void> sendFrame(Command command, ByteBuffer payload) {
+    Command extension = Command.extension(command);
     SessionState current = state();
     if (current != SessionState.READY) {
-      return CompletableFuture.failedFuture(new McpException(
-          CloseCode.PROTOCOL_ERROR, "session " + id + " is " + current + ", not READY"));
+      return CompletableFuture.failedFuture(new RequestException(ErrorCode.UNAVAILABLE,
+          "session " + id + " is " + current + ", not READY"));
     }
     int max = config.codecOptions.maxPayloadBytes();
     if (payload.remaining() > max) {
       return CompletableFuture.failedFuture(new McpException(
           CloseCode.FRAME_TOO_LARGE, "payload length " + payload.remaining() + " exceeds max " + max));
     }
-    ByteBuf frame = Frames.encode(channel.alloc(), config.codecOptions.byteOrder(), command, payload);
-    return Futures.toCompletable(channel.writeAndFlush(frame));
+    return write(Frames.encode(channel.alloc(), config.codecOptions.byteOrder(), extension, payload), true);
+  }
+
+  @Override
+  public boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  @Override
+  public long queuedBytes() {
+    return queuedBytes.get();
+  }
+
+  /** Encodes {@code envelope} into one frame and writes it within the outbound budget. */
+  CompletableFuture<Void> writeEnvelope(Envelope envelope) {
+    ByteBuf frame = encode(envelope);
+    return frame == null ? tooLarge(envelope) : write(frame, true);
+  }
+
+  /** Writes a small control envelope (CANCEL) outside the budget. */
+  void writeEnvelopeUnbudgeted(Envelope envelope) {
+    ByteBuf frame = encode(envelope);
+    if (frame != null) {
+      write(frame, false);
+    }
+  }
+
+  /** Writes an already encoded frame shared by many sessions (broadcast): {@code frame} is consumed. */
+  public CompletableFuture<Void> writeShared(ByteBuf frame) {
+    if (state() != SessionState.READY) {
+      frame.release();
+      return CompletableFuture.failedFuture(new RequestException(ErrorCode.UNAVAILABLE,
+          "session " + id + " is " + state() + ", not READY"));
+    }
+    return write(frame, true);
+  }
+
+  private ByteBuf encode(Envelope envelope) {
+    if (envelope.encodedLength() > config.codecOptions.maxPayloadBytes()) {
+      return null;
+    }
+    return Frames.encodeEnvelope(channel.alloc(), config.codecOptions.byteOrder(), envelope);
+  }
+
+  private CompletableFuture<Void> tooLarge(Envelope envelope) {
+    return CompletableFuture.failedFuture(new McpException(CloseCode.FRAME_TOO_LARGE, "envelope of "
+        + envelope.encodedLength() + " bytes exceeds max payload " + config.codecOptions.maxPayloadBytes()));
+  }
+
+  /**
+   * Writes {@code frame}; budgeted writes count against {@code maxQueuedBytes} until the socket took
+   * them and fail fast with OVERLOADED when it is exhausted. Writes from any thread share one flush
+   * per event-loop turn.
+   */
+  private CompletableFuture<Void> write(ByteBuf frame, boolean budgeted) {
+    int size = frame.readableBytes();
+    if (budgeted) {
+      long queued;
+      do {
+        queued = queuedBytes.get();
+        if (queued + size > config.maxQueuedBytes) {
+          frame.release();
+          return CompletableFuture.failedFuture(new RequestException(ErrorCode.OVERLOADED, "outbound budget of "
+              + config.maxQueuedBytes + " bytes exhausted (" + queued + " queued, " + size + " more asked)"));
+        }
+      } while (!queuedBytes.compareAndSet(queued, queued + size));
+    }
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    channel.write(frame).addListener(f -> {
+      if (budgeted) {
+        queuedBytes.addAndGet(-size);
+      }
+      if (f.isSuccess()) {
+        result.complete(null);
+      } else {
+        result.completeExceptionally(new RequestException(ErrorCode.UNAVAILABLE,
+            "write failed: " + f.cause().getMessage(), f.cause()));
+      }
+    });
+    if (flushScheduled.compareAndSet(false, true)) {
+      channel.eventLoop().execute(flushTask);
+    }
+    return result;
+  }
+
+  void fireWritabilityChanged(boolean writable) {
+    for (SessionListener listener : listeners) {
+      try {
+        listener.onWritabilityChanged(this, writable);
+      } catch (RuntimeException e) {
+        log.warn("session {}: listener {} failed", id, listener, e);
+      }
+    }
   }
 
   @Override

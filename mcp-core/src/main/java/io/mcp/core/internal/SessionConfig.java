@@ -1,11 +1,12 @@
 package io.mcp.core.internal;
 
 import io.mcp.codec.CodecOptions;
-import io.mcp.core.DataHandler;
+import io.mcp.core.MessageHandlers;
 import io.mcp.core.SessionListener;
 import io.mcp.core.spi.ExtensionRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executor;
 
 /** What both ends of a session need from their options, in the units internals use. */
 public final class SessionConfig {
@@ -17,8 +18,13 @@ public final class SessionConfig {
   final int maxPingsPerInterval;
   final long closeDrainNanos;
   final List<SessionListener> listeners;
-  final DataHandler dataHandler;
   final ExtensionRegistry extensions;
+  final MessageHandlers handlers;
+  final Executor handlerExecutor;
+  final int maxInFlightRequests;
+  final int maxOutstandingRequests;
+  final long maxQueuedBytes;
+  final long writeDeadlineNanos;
 
   public SessionConfig(
       CodecOptions codecOptions,
@@ -28,8 +34,13 @@ public final class SessionConfig {
       int maxPingsPerInterval,
       Duration closeDrain,
       List<SessionListener> listeners,
-      DataHandler dataHandler,
-      ExtensionRegistry extensions) {
+      ExtensionRegistry extensions,
+      MessageHandlers handlers,
+      Executor handlerExecutor,
+      int maxInFlightRequests,
+      int maxOutstandingRequests,
+      long maxQueuedBytes,
+      Duration writeDeadline) {
     this.codecOptions = codecOptions;
     this.handshakeMaxPayloadBytes = handshakeMaxPayloadBytes;
     this.handshakeTimeoutNanos = handshakeTimeout.toNanos();
@@ -37,8 +48,18 @@ public final class SessionConfig {
     this.maxPingsPerInterval = maxPingsPerInterval;
     this.closeDrainNanos = closeDrain.toNanos();
     this.listeners = listeners;
-    this.dataHandler = dataHandler;
     this.extensions = extensions;
+    this.handlers = handlers;
+    this.handlerExecutor = handlerExecutor;
+    this.maxInFlightRequests = maxInFlightRequests;
+    this.maxOutstandingRequests = maxOutstandingRequests;
+    this.maxQueuedBytes = maxQueuedBytes;
+    this.writeDeadlineNanos = writeDeadline.toNanos();
+  }
+
+  /** The largest payload a READY session accepts and sends. */
+  public int maxPayloadBytes() {
+    return codecOptions.maxPayloadBytes();
   }
 
   /** The idle timeout for an agreed heartbeat interval. */

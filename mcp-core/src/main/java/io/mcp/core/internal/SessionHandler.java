@@ -3,6 +3,7 @@ package io.mcp.core.internal;
 import io.mcp.codec.Close;
 import io.mcp.codec.CloseCode;
 import io.mcp.codec.Command;
+import io.mcp.codec.Envelope;
 import io.mcp.codec.Heartbeat;
 import io.mcp.codec.McpException;
 import io.mcp.core.SessionClose;
@@ -50,6 +51,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
   private ScheduledFuture<?> handshakeTimer;
   private ScheduledFuture<?> heartbeatTimer;
   private ScheduledFuture<?> drainTimer;
+  private ScheduledFuture<?> writeDeadlineTimer;
 
   private long pingWindowStartNanos;
   private int pingsInWindow;
@@ -179,7 +181,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
       throw new McpException(CloseCode.PROTOCOL_ERROR, command + " before the handshake completed");
     }
     if (command == Command.DATA) {
-      config.dataHandler.onData(session, frame.payload.nioBuffer());
+      session.messaging.onEnvelope(Envelope.decode(frame.payload.nioBuffer()), frame.payload);
     } else if (command == Command.HEARTBEAT) {
       onHeartbeat(frame.payload);
     } else if (command == Command.HANDSHAKE) {
@@ -285,6 +287,33 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
+  /**
+   * The socket's outbound buffer crossed a water mark. Unwritable for the whole write deadline
+   * means the peer is not reading: it is closed with SLOW_CONSUMER.
+   */
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    boolean writable = ctx.channel().isWritable();
+    if (!writable && writeDeadlineTimer == null && !closeStarted) {
+      writeDeadlineTimer = ctx.executor().schedule(this::onWriteDeadline, config.writeDeadlineNanos,
+          TimeUnit.NANOSECONDS);
+    } else if (writable && writeDeadlineTimer != null) {
+      writeDeadlineTimer.cancel(false);
+      writeDeadlineTimer = null;
+    }
+    session.fireWritabilityChanged(writable);
+    super.channelWritabilityChanged(ctx);
+  }
+
+  private void onWriteDeadline() {
+    writeDeadlineTimer = null;
+    if (!ctx.channel().isWritable()) {
+      closeWith(CloseCode.SLOW_CONSUMER, "peer read too little for "
+          + TimeUnit.NANOSECONDS.toMillis(config.writeDeadlineNanos) + " ms (write deadline); "
+          + session.queuedBytes() + " bytes queued");
+    }
+  }
+
   private void onHandshakeTimeout() {
     SessionState state = session.state();
     if (state == SessionState.CONNECTING || state == SessionState.HANDSHAKING) {
@@ -349,6 +378,10 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     }
     if (heartbeatTimer != null) {
       heartbeatTimer.cancel(false);
+    }
+    if (writeDeadlineTimer != null) {
+      writeDeadlineTimer.cancel(false);
+      writeDeadlineTimer = null;
     }
   }
 

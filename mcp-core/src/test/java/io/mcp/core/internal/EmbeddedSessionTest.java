@@ -10,7 +10,7 @@ import io.mcp.codec.Frame;
 import io.mcp.codec.FrameDecoder;
 import io.mcp.codec.FrameEncoder;
 import io.mcp.codec.Heartbeat;
-import io.mcp.core.DataHandler;
+import io.mcp.core.MessageHandlers;
 import io.mcp.core.Identity;
 import io.mcp.core.Session;
 import io.mcp.core.SessionClose;
@@ -55,7 +55,8 @@ class EmbeddedSessionTest {
       }
     };
     SessionConfig config = new SessionConfig(CodecOptions.defaults(), 64 * 1024, handshakeTimeout, idleTimeout, 10,
-        Duration.ofSeconds(2), List.of(recorder), DataHandler.discard(), ExtensionRegistry.empty());
+        Duration.ofSeconds(2), List.of(recorder), ExtensionRegistry.empty(), MessageHandlers.none(), Runnable::run,
+        1024, 1024, 8L << 20, Duration.ofSeconds(30));
     // Register and freeze time first, then add the handlers and activate: every timer starts on
     // the frozen clock, so deadlines are exact.
     channel = new EmbeddedChannel(DefaultChannelId.newInstance(), false, false);
@@ -178,7 +179,7 @@ class EmbeddedSessionTest {
     server(Duration.ofSeconds(10), null);
     handshake();
     advance(3_000);
-    session.send(java.nio.ByteBuffer.wrap(new byte[] {1}));
+    session.send("note", java.nio.ByteBuffer.wrap(new byte[] {1}));
     channel.runPendingTasks();
     assertThat(written()).extracting(Frame::command).containsExactly(Command.DATA);
 
@@ -237,7 +238,8 @@ class EmbeddedSessionTest {
     handshake();
     advance(5_000);
     advance(5_000);
-    inbound(Frame.of(Command.DATA, new byte[] {1}));
+    inbound(Frame.of(Command.DATA, io.mcp.codec.Envelope.oneWay("note", java.util.Map.of(),
+        java.nio.ByteBuffer.allocate(0)).encode()));
 
     advance(5_000);
     advance(5_000);
