@@ -1,0 +1,22 @@
+package io.mcp.core;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+
+/**
+ * Connection events of a {@link ReconnectingClient}. Every method has an empty default. Called on
+ * event loop threads: must not block.
+ */
+public interface ConnectionListener {
+  /** A session to {@code endpoint} became READY. */
+  default void onConnected(Session session, InetSocketAddress endpoint) {}
+
+  /** The session to {@code endpoint} ended. */
+  default void onDisconnected(Session session, InetSocketAddress endpoint, SessionClose close) {}
+
+  /** An attempt to connect to {@code endpoint} failed before READY. */
+  default void onConnectFailed(InetSocketAddress endpoint, Throwable cause) {}
+
+  /** Attempt {@code attempt} (0-based) to {@code endpoint} will start after {@code delay}. */
+  default void onReconnectScheduled(int attempt, Duration delay, InetSocketAddress endpoint) {}
+}
