@@ -35,7 +35,15 @@ final class RawPeer implements AutoCloseable {
   private final Deque<Frame> frames = new ArrayDeque<>();
 
   RawPeer(InetSocketAddress address) throws IOException {
+    this(address, 0);
+  }
+
+  /** A peer whose socket receive buffer is {@code receiveBufferBytes} (0 = the OS default). */
+  RawPeer(InetSocketAddress address, int receiveBufferBytes) throws IOException {
     socket = new Socket();
+    if (receiveBufferBytes > 0) {
+      socket.setReceiveBufferSize(receiveBufferBytes);
+    }
     socket.connect(address, TIMEOUT_MS);
     socket.setSoTimeout(TIMEOUT_MS);
     socket.setTcpNoDelay(true);
