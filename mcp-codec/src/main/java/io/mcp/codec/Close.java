@@ -115,10 +115,15 @@ public final class Close {
     return reason.isEmpty() ? code.toString() : code + " \"" + reason + "\"";
   }
 
+  /**
+   * The reason as it will travel: cut to {@link #MAX_REASON_BYTES} at a character boundary, and
+   * with unpaired surrogates replaced as UTF-8 encoding replaces them, so {@link #reason()} always
+   * equals what the peer decodes.
+   */
   private static String truncate(String reason) {
     byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
     if (bytes.length <= MAX_REASON_BYTES) {
-      return reason;
+      return new String(bytes, StandardCharsets.UTF_8);
     }
     int end = MAX_REASON_BYTES;
     while (end > 0 && (bytes[end] & 0xC0) == 0x80) {

@@ -65,6 +65,10 @@ public final class Envelope {
   private final String type;
   private final Map<String, String> headers;
   private final ByteBuffer body;
+  /** Encoded once: the head is written without re-encoding strings. */
+  private final byte[] typeBytes;
+  private final byte[][] headerBytes;
+  private final int headLength;
 
   private Envelope(Kind kind, long correlationId, long timeoutMillis, String type, Map<String, String> headers,
       ByteBuffer body) {
@@ -74,7 +78,25 @@ public final class Envelope {
     this.type = type;
     this.headers = headers;
     this.body = body;
+    this.typeBytes = type.isEmpty() ? EMPTY_BYTES : type.getBytes(StandardCharsets.UTF_8);
+    int length = FIXED_BYTES + typeBytes.length + 1;
+    if (headers.isEmpty()) {
+      this.headerBytes = NO_HEADERS;
+    } else {
+      this.headerBytes = new byte[headers.size() * 2][];
+      int i = 0;
+      for (Map.Entry<String, String> h : headers.entrySet()) {
+        headerBytes[i] = h.getKey().getBytes(StandardCharsets.UTF_8);
+        headerBytes[i + 1] = h.getValue().getBytes(StandardCharsets.UTF_8);
+        length += 1 + headerBytes[i].length + 2 + headerBytes[i + 1].length;
+        i += 2;
+      }
+    }
+    this.headLength = length;
   }
+
+  private static final byte[] EMPTY_BYTES = new byte[0];
+  private static final byte[][] NO_HEADERS = new byte[0][];
 
   /** A one-way message of {@code type}. */
   public static Envelope oneWay(String type, Map<String, String> headers, ByteBuffer body) {
@@ -309,17 +331,12 @@ public final class Envelope {
 
   /** Bytes of everything but the body. */
   public int headLength() {
-    int length = FIXED_BYTES + type.getBytes(StandardCharsets.UTF_8).length + 1;
-    for (Map.Entry<String, String> h : headers.entrySet()) {
-      length += 1 + h.getKey().getBytes(StandardCharsets.UTF_8).length + 2
-          + h.getValue().getBytes(StandardCharsets.UTF_8).length;
-    }
-    return length;
+    return headLength;
   }
 
   /** Bytes of the whole envelope: head and body. */
   public int encodedLength() {
-    return headLength() + body.remaining();
+    return headLength + body.remaining();
   }
 
   /**
@@ -328,10 +345,9 @@ public final class Envelope {
    * @throws BufferOverflowException if {@code dst} has less room than {@link #headLength()}
    */
   public void encodeHead(ByteBuffer dst) {
-    if (dst.remaining() < headLength()) {
+    if (dst.remaining() < headLength) {
       throw new BufferOverflowException();
     }
-    byte[] typeBytes = type.getBytes(StandardCharsets.UTF_8);
     dst.put((byte) kind.ordinal());
     dst.put((byte) 0);
     putLong(dst, correlationId);
@@ -339,9 +355,9 @@ public final class Envelope {
     dst.put((byte) typeBytes.length);
     dst.put(typeBytes);
     dst.put((byte) headers.size());
-    for (Map.Entry<String, String> h : headers.entrySet()) {
-      byte[] key = h.getKey().getBytes(StandardCharsets.UTF_8);
-      byte[] value = h.getValue().getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < headerBytes.length; i += 2) {
+      byte[] key = headerBytes[i];
+      byte[] value = headerBytes[i + 1];
       dst.put((byte) key.length);
       dst.put(key);
       dst.put((byte) (value.length >>> 8));

@@ -136,7 +136,11 @@ public final class FrameDecoder {
     }
   }
 
-  /** Convenience form of {@link #decode(ByteBuffer, Consumer)} that collects the frames. */
+  /**
+   * Convenience form of {@link #decode(ByteBuffer, Consumer)} that collects the frames. If the chunk
+   * breaks a rule, the exception is thrown and the frames before the bad header are lost with the
+   * list; use the sink form to receive them.
+   */
   public List<Frame> decode(ByteBuffer chunk) {
     List<Frame> frames = new ArrayList<>();
     decode(chunk, frames::add);

@@ -52,6 +52,14 @@ class WirePayloadsTest {
   }
 
   @Test
+  void close_loneSurrogateInReason_reasonIsWhatTravels() {
+    Close close = Close.of(CloseCode.NORMAL, "x\uD800y");
+
+    assertThat(Close.decode(close.toFrame())).isEqualTo(close);
+    assertThat(close.reason()).isEqualTo("x?y");
+  }
+
+  @Test
   void close_invalidUtf8Reason_replacedNotRefused() {
     Close close = Close.decode(ByteBuffer.wrap(HEX.parseHex("0001ff41")));
 
