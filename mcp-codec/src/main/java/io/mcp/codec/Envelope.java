@@ -98,7 +98,12 @@ public final class Envelope {
   private static final byte[] EMPTY_BYTES = new byte[0];
   private static final byte[][] NO_HEADERS = new byte[0][];
 
-  /** A one-way message of {@code type}. */
+  /**
+   * A one-way message of {@code type}. Headers are written in the map's iteration order: pass a
+   * {@link LinkedHashMap} when order matters.
+   *
+   * @throws IllegalArgumentException if a field breaks a limit or a string has an unpaired surrogate
+   */
   public static Envelope oneWay(String type, Map<String, String> headers, ByteBuffer body) {
     return checked(Kind.ONE_WAY, 0, 0, type, headers, body);
   }
@@ -116,6 +121,7 @@ public final class Envelope {
 
   /** The error answering request {@code correlationId} (0 when answering a one-way message). */
   public static Envelope error(long correlationId, ErrorCode code, String message) {
+    Objects.requireNonNull(code, "code");
     byte[] text = truncate(Objects.requireNonNull(message, "message"));
     ByteBuffer body = ByteBuffer.allocate(2 + text.length);
     body.putShort((short) code.value()).put(text).flip();
@@ -133,6 +139,7 @@ public final class Envelope {
     Objects.requireNonNull(headers, "headers");
     Objects.requireNonNull(body, "body");
     boolean typed = kind == Kind.ONE_WAY || kind == Kind.REQUEST;
+    requireWellFormed(type, "message type");
     int typeBytes = type.getBytes(StandardCharsets.UTF_8).length;
     if (typed && (typeBytes == 0 || typeBytes > MAX_TYPE_BYTES)) {
       throw new IllegalArgumentException("message type of " + typeBytes + " bytes outside 1.." + MAX_TYPE_BYTES);
@@ -150,6 +157,8 @@ public final class Envelope {
       throw new IllegalArgumentException(headers.size() + " headers exceed max " + MAX_HEADERS);
     }
     for (Map.Entry<String, String> h : headers.entrySet()) {
+      requireWellFormed(h.getKey(), "header key");
+      requireWellFormed(h.getValue(), "header value");
       int k = h.getKey().getBytes(StandardCharsets.UTF_8).length;
       int v = h.getValue().getBytes(StandardCharsets.UTF_8).length;
       if (k == 0 || k > MAX_HEADER_KEY_BYTES) {
@@ -221,14 +230,15 @@ public final class Envelope {
         if (keyLength == 0) {
           throw malformed("envelope header " + i + " has an empty key");
         }
-        String key = utf8(in, keyLength, "header key");
+        // Errors name headers by index: keys come from the peer and end up in CLOSE reasons and logs.
+        String key = utf8(in, keyLength, "header " + i + " key");
         if (in.remaining() < 2) {
-          throw malformed("envelope ends inside header " + key);
+          throw malformed("envelope ends inside header " + i);
         }
         int valueLength = in.getShort() & 0xFFFF;
-        String value = utf8(in, valueLength, "header " + key);
+        String value = utf8(in, valueLength, "header " + i + " value");
         if (headers.put(key, value) != null) {
-          throw malformed("envelope header " + key + " appears twice");
+          throw malformed("envelope header " + i + " repeats an earlier key");
         }
       }
       headers = Collections.unmodifiableMap(headers);
@@ -258,6 +268,21 @@ public final class Envelope {
           .toString();
     } catch (CharacterCodingException e) {
       throw malformed("envelope " + what + " is not valid UTF-8");
+    }
+  }
+
+  /**
+   * Refuses strings with unpaired surrogates: UTF-8 encoding would silently replace them, so the
+   * peer would read something else (possibly a duplicate header key, which closes the session).
+   */
+  private static void requireWellFormed(String value, String what) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(what + " has an unpaired surrogate at index " + i);
+      }
     }
   }
 
@@ -394,7 +419,8 @@ public final class Envelope {
     }
     Envelope that = (Envelope) o;
     return kind == that.kind && correlationId == that.correlationId && timeoutMillis == that.timeoutMillis
-        && type.equals(that.type) && headers.equals(that.headers) && body.equals(that.body);
+        && type.equals(that.type) && new java.util.ArrayList<>(headers.entrySet()).equals(
+            new java.util.ArrayList<>(that.headers.entrySet())) && body.equals(that.body);
   }
 
   @Override
