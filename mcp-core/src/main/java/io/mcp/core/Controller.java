@@ -1,0 +1,942 @@
+package io.mcp.core;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.mcp.codec.CloseCode;
+import io.mcp.codec.ErrorCode;
+import io.mcp.core.internal.EventHub;
+import io.mcp.core.internal.HandlerPools;
+import io.mcp.core.internal.NettySession;
+import io.mcp.core.proto.ApplyRequest;
+import io.mcp.core.proto.ApplyResponse;
+import io.mcp.core.proto.ConfigAck;
+import io.mcp.core.proto.ConfigNack;
+import io.mcp.core.proto.ConfigUpdate;
+import io.mcp.core.proto.StatusReport;
+import io.mcp.core.spi.ConfigStore;
+import io.mcp.core.spi.ConfigVersion;
+import io.mcp.core.spi.NodeRecord;
+import io.mcp.core.spi.RolloutPolicy;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane's server side: keeps versioned configuration per service in a {@link
+ * ConfigStore}, pushes it to the agents of each service, and closes the loop on every rollout.
+ *
+ * <ul>
+ *   <li>{@link #apply} stores a new version durably before it returns, then rolls it out with a
+ *       {@link RolloutPolicy}; {@link #awaitRollout} answers read-your-writes questions.
+ *   <li>Every agent answers each update with ACK or NACK. A node is sent a version only if it is
+ *       newer than both what the node applied and what it last rejected: no NACK loops, never an
+ *       older version, never one twice. On (re)connect it gets the newest released version it lacks;
+ *       superseded versions are skipped.
+ *   <li>A push is encoded once and the same bytes are written to every target session, in batches
+ *       paced by socket progress, so heartbeats keep flowing during fan-outs to thousands of agents.
+ *       A session whose outbound budget is exhausted by a push is closed with SLOW_CONSUMER; it gets
+ *       the newest version when it reconnects.
+ *   <li>Agents only receive services their identity allows; only identities with the admin role
+ *       may apply over MCP ({@link ControlMessages#ADMIN_APPLY}).
+ *   <li>The fleet view ({@link #nodes()}) and events ({@link #subscribe}) are kept for any number of
+ *       subscribers; a slow one is coalesced and told it lagged, never stalling the controller.
+ * </ul>
+ *
+ * <p>Thread-safe.
+ */
+public final class Controller implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Controller.class);
+  static final Duration FANOUT_STEP_WAIT = Duration.ofSeconds(2);
+
+  private final ControllerOptions options;
+  private final ConfigStore store;
+  private final McpServer server;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Map<String, Node> nodes = new HashMap<>();
+  private final Map<String, ServiceState> services = new HashMap<>();
+  private final Map<String, ReentrantLock> applyLocks = new ConcurrentHashMap<>();
+  private final List<Waiter> waiters = new ArrayList<>();
+  private final ScheduledExecutorService rolloutExecutor;
+  private final ExecutorService eventExecutor;
+  private final EventHub events;
+  private AutoCloseable storeWatch;
+
+  private Controller(ControllerOptions options) {
+    this.options = options;
+    this.store = options.store();
+    this.rolloutExecutor = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("mcp-rollout", true));
+    this.eventExecutor = HandlerPools.newPool("mcp-events");
+    this.events = new EventHub(eventExecutor, options.subscriberBufferSize(), options.clock());
+    ServerOptions serverOptions = options.serverOptions().toBuilder()
+        .handlers(MessageHandlers.builder()
+            .on(ControlMessages.ACK, this::onAck)
+            .on(ControlMessages.NACK, this::onNack)
+            .on(ControlMessages.STATUS, this::onStatus)
+            .on(ControlMessages.ADMIN_APPLY, this::onAdminApply)
+            .build())
+        .addListener(new SessionListener() {
+          @Override
+          public void onReady(Session session) {
+            onSessionReady(session);
+          }
+
+          @Override
+          public void onClosed(Session session, SessionClose close) {
+            onSessionClosed(session, close);
+          }
+        })
+        .build();
+    this.server = McpServer.create(serverOptions);
+  }
+
+  /** Creates a controller; {@link #start()} binds its MCP/1 server. */
+  public static Controller create(ControllerOptions options) {
+    return new Controller(options);
+  }
+
+  /** Starts serving MCP/1 and watching the store. */
+  public Controller start() {
+    storeWatch = store.watch(this::onStoreVersion);
+    server.start();
+    return this;
+  }
+
+  /** The MCP/1 server's bound port. */
+  public int port() {
+    return server.port();
+  }
+
+  /** The MCP/1 server (for its address, sessions and counters). */
+  public McpServer server() {
+    return server;
+  }
+
+  /** The store. */
+  public ConfigStore store() {
+    return store;
+  }
+
+  // ------------------------------------------------------------------------------------- apply
+
+  /** {@link #apply(String, byte[], RolloutPolicy)} with the default policy. */
+  public long apply(String service, byte[] data) {
+    return apply(service, data, options.defaultPolicy());
+  }
+
+  /**
+   * Stores {@code data} as the next version of {@code service} (durable when this returns), then
+   * starts rolling it out with {@code policy}. A rollout still running for the service is
+   * superseded: configuration is state, the newest wins.
+   *
+   * @return the new version
+   * @throws io.mcp.core.spi.StoreException if the store could not commit; nothing was pushed
+   */
+  public long apply(String service, byte[] data, RolloutPolicy policy) {
+    checkService(service);
+    ReentrantLock applyLock = applyLocks.computeIfAbsent(service, s -> new ReentrantLock());
+    applyLock.lock();
+    try {
+      ConfigVersion version = store.append(service, data);
+      log.info("applied {} ({} bytes), rolling out {}", service + "@" + version.version(), data.length, policy.name());
+      startRollout(version, policy);
+      return version.version();
+    } finally {
+      applyLock.unlock();
+    }
+  }
+
+  /**
+   * Rolls {@code service} back to the content of {@code toVersion}: an apply of those bytes as a new
+   * version, all at once.
+   *
+   * @return the new version
+   * @throws IllegalArgumentException if {@code toVersion} is not in the store's history
+   */
+  public long rollback(String service, long toVersion) {
+    ConfigVersion target = store.get(service, toVersion).orElseThrow(() -> new IllegalArgumentException(
+        "version " + toVersion + " of " + service + " is not in the history"));
+    log.info("rolling {} back to the content of version {}", service, toVersion);
+    return apply(service, target.dataBytes(), RolloutPolicies.allAtOnce());
+  }
+
+  private void onStoreVersion(ConfigVersion version) {
+    // Versions appended elsewhere (another replica) roll out with the default policy; versions
+    // appended by apply() are already rolling out once its lock is released.
+    rolloutExecutor.execute(() -> {
+      ReentrantLock applyLock = applyLocks.computeIfAbsent(version.service(), s -> new ReentrantLock());
+      applyLock.lock();
+      try {
+        boolean known;
+        lock.lock();
+        try {
+          known = service(version.service()).highestStarted >= version.version();
+        } finally {
+          lock.unlock();
+        }
+        if (!known) {
+          startRollout(version, options.defaultPolicy());
+        }
+      } finally {
+        applyLock.unlock();
+      }
+    });
+  }
+
+  // ----------------------------------------------------------------------------------- queries
+
+  public Optional<ConfigVersion> config(String service) {
+    return store.latest(service);
+  }
+
+  public Optional<ConfigVersion> config(String service, long version) {
+    return store.get(service, version);
+  }
+
+  /** Up to {@code limit} versions of {@code service}, newest first. */
+  public List<ConfigVersion> history(String service, int limit) {
+    return store.history(service, limit);
+  }
+
+  public List<String> services() {
+    return store.services();
+  }
+
+  /** The version of {@code service} that nodes connecting now receive (0 if none). */
+  public long releasedVersion(String service) {
+    lock.lock();
+    try {
+      return service(service).released;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Every node seen since start (connected or not), sorted by id. */
+  public List<NodeView> nodes() {
+    lock.lock();
+    try {
+      List<NodeView> views = new ArrayList<>();
+      for (Node node : nodes.values()) {
+        views.add(node.view());
+      }
+      views.sort(Comparator.comparing(NodeView::nodeId));
+      return views;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The nodes serving {@code service}, sorted by id. */
+  public List<NodeView> nodes(String service) {
+    List<NodeView> out = new ArrayList<>();
+    for (NodeView view : nodes()) {
+      if (view.services().contains(service)) {
+        out.add(view);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Subscribes to fleet events. Delivery is asynchronous and ordered per subscription; a listener
+   * that falls behind by more than the subscriber buffer gets coalesced events after a LAGGED event.
+   */
+  public Subscription subscribe(FleetListener listener, Predicate<FleetEvent> filter) {
+    return events.subscribe(listener, filter);
+  }
+
+  public Subscription subscribe(FleetListener listener) {
+    return subscribe(listener, e -> true);
+  }
+
+  // ---------------------------------------------------------------------------- await rollout
+
+  /**
+   * Waits until {@code condition} holds for {@code version} of {@code service}, or until
+   * {@code timeout}, and reports which connected nodes acknowledged it (or a newer version), which
+   * rejected it, and which did neither. Returns early, unsatisfied, once rejections make the
+   * condition impossible.
+   */
+  public RolloutResult awaitRollout(String service, long version, RolloutCondition condition, Duration timeout) {
+    CompletableFuture<RolloutResult> future = rolloutFuture(service, version, condition);
+    try {
+      return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      lock.lock();
+      try {
+        waiters.removeIf(w -> w.future == future);
+        return evaluate(service, version, condition, true);
+      } finally {
+        lock.unlock();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RequestException(ErrorCode.CANCELLED, "interrupted while awaiting " + service + "@" + version);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** The asynchronous form of {@link #awaitRollout}: completes once the condition holds or cannot. */
+  public CompletableFuture<RolloutResult> rolloutFuture(String service, long version, RolloutCondition condition) {
+    lock.lock();
+    try {
+      RolloutResult now = evaluate(service, version, condition, false);
+      if (now != null) {
+        return CompletableFuture.completedFuture(now);
+      }
+      Waiter waiter = new Waiter(service, version, condition, new CompletableFuture<>());
+      waiters.add(waiter);
+      return waiter.future;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Under the lock: the result if decided (or {@code force}), else null. */
+  private RolloutResult evaluate(String service, long version, RolloutCondition condition, boolean force) {
+    Set<String> acked = new TreeSet<>();
+    Map<String, String> rejected = new TreeMap<>();
+    Set<String> pending = new TreeSet<>();
+    int targets = 0;
+    for (Node node : nodes.values()) {
+      if (!node.connected() || !node.services.contains(service)) {
+        continue;
+      }
+      if (!condition.labelSelector().isEmpty() && !node.view().matches(condition.labelSelector())) {
+        continue;
+      }
+      targets++;
+      if (node.applied(service) >= version) {
+        acked.add(node.nodeId);
+      } else if (node.rejectedVersion(service) == version) {
+        rejected.put(node.nodeId, node.rejectedReason(service));
+      } else {
+        pending.add(node.nodeId);
+      }
+    }
+    int needed = (int) Math.ceil(targets * condition.percentRequired() / 100.0);
+    boolean satisfied = acked.size() >= needed;
+    boolean impossible = acked.size() + pending.size() < needed;
+    if (satisfied || impossible || pending.isEmpty() || force) {
+      return new RolloutResult(service, version, satisfied, acked, rejected, pending);
+    }
+    return null;
+  }
+
+  private void signalWaiters() {
+    List<Map.Entry<CompletableFuture<RolloutResult>, RolloutResult>> done = new ArrayList<>();
+    for (var it = waiters.iterator(); it.hasNext(); ) {
+      Waiter waiter = it.next();
+      RolloutResult result = evaluate(waiter.service, waiter.version, waiter.condition, false);
+      if (result != null) {
+        it.remove();
+        done.add(Map.entry(waiter.future, result));
+      }
+    }
+    if (!done.isEmpty()) {
+      eventExecutor.execute(() -> done.forEach(e -> e.getKey().complete(e.getValue())));
+    }
+  }
+
+  private record Waiter(String service, long version, RolloutCondition condition,
+      CompletableFuture<RolloutResult> future) {}
+
+  // --------------------------------------------------------------------------------- sessions
+
+  private void onSessionReady(Session session) {
+    Set<String> wanted = new LinkedHashSet<>();
+    if (!session.serviceName().isEmpty()) {
+      wanted.add(session.serviceName());
+    }
+    String more = session.metadata().getOrDefault(ControlMessages.SERVICES_METADATA, "");
+    for (String s : more.split(",")) {
+      if (!s.isBlank()) {
+        wanted.add(s.strip());
+      }
+    }
+    if (wanted.isEmpty()) {
+      return; // an admin or tool session: no configuration to push
+    }
+    for (String service : wanted) {
+      if (!session.identity().allowsService(service)) {
+        session.close(CloseCode.UNAUTHENTICATED, "identity " + session.identity().name()
+            + " is not allowed service " + service);
+        return;
+      }
+    }
+    List<FleetEvent> out = new ArrayList<>();
+    List<Push> pushes = new ArrayList<>();
+    lock.lock();
+    try {
+      Node node = nodes.computeIfAbsent(session.nodeId(), Node::new);
+      Session previous = node.session;
+      node.attach(session, wanted, options.clock().instant());
+      for (String service : wanted) {
+        // The Hello is the truth about what the node has now (it may have lost its state): the
+        // ledger only keeps rejections, so a rejected version is not pushed again after a restart.
+        long reported = Math.max(0, session.appliedVersions().getOrDefault(service, 0L));
+        NodeRecord record = store.nodeRecord(node.nodeId, service);
+        node.applied.put(service, reported);
+        if (record.rejectedVersion() > 0) {
+          node.rejections.putIfAbsent(service, new NodeView.Rejection(record.rejectedVersion(), record.rejectedReason()));
+        }
+        long target = targetFor(node, service);
+        if (target > 0 && node.wants(service, target)) {
+          pushes.add(new Push(node, service, target));
+          node.sent.computeIfAbsent(service, s -> new HashSet<>()).add(target);
+        }
+      }
+      out.add(event(FleetEvent.Type.CONNECTED, node, String.join(",", wanted), 0, ""));
+      if (previous != null && previous != session) {
+        previous.close(CloseCode.GOING_AWAY, "replaced by a newer session of node " + node.nodeId);
+      }
+      signalWaiters();
+    } finally {
+      lock.unlock();
+    }
+    publish(out);
+    for (Push push : pushes) {
+      store.get(push.service, push.version).ifPresent(v -> session.send(ControlMessages.UPDATE,
+          Map.of("service", v.service(), "version", Long.toString(v.version())), updateBody(v))
+          .whenComplete((ok, e) -> {
+            if (e != null) {
+              log.warn("push of {}@{} to {} failed: {}", v.service(), v.version(), push.node.nodeId, e.getMessage());
+            }
+          }));
+    }
+  }
+
+  private record Push(Node node, String service, long version) {}
+
+  private void onSessionClosed(Session session, SessionClose close) {
+    List<FleetEvent> out = new ArrayList<>();
+    lock.lock();
+    try {
+      Node node = nodes.get(session.nodeId());
+      if (node == null || node.session != session) {
+        return;
+      }
+      node.session = null;
+      node.lastSeen = options.clock().instant();
+      out.add(event(FleetEvent.Type.DISCONNECTED, node, String.join(",", node.services), 0, close.toString()));
+      for (ServiceState state : services.values()) {
+        if (state.rollout != null) {
+          state.rollout.answered(node.nodeId);
+        }
+      }
+      signalWaiters();
+    } finally {
+      lock.unlock();
+    }
+    publish(out);
+  }
+
+  /** Under the lock: the version a node of {@code service} should have now. */
+  private long targetFor(Node node, String service) {
+    ServiceState state = service(service);
+    Rollout rollout = state.rollout;
+    if (rollout != null && rollout.pushed.contains(node.nodeId)) {
+      return Math.max(state.released, rollout.version.version());
+    }
+    return state.released;
+  }
+
+  private ServiceState service(String service) {
+    ServiceState state = services.get(service);
+    if (state == null) {
+      state = new ServiceState();
+      state.released = store.latest(service).map(ConfigVersion::version).orElse(0L);
+      state.highestStarted = state.released;
+      services.put(service, state);
+    }
+    return state;
+  }
+
+  // ---------------------------------------------------------------------------- agent messages
+
+  private Reply onAck(Message message) throws InvalidProtocolBufferException {
+    ConfigAck ack = ConfigAck.parseFrom(message.body());
+    Session session = message.session();
+    List<FleetEvent> out = new ArrayList<>();
+    lock.lock();
+    try {
+      Node node = checkSent(session, ack.getService(), ack.getVersion(), "ACK");
+      if (node == null) {
+        return null;
+      }
+      node.lastSeen = options.clock().instant();
+      long before = node.applied(ack.getService());
+      if (ack.getVersion() > before) {
+        node.applied.put(ack.getService(), ack.getVersion());
+        out.add(event(FleetEvent.Type.APPLIED, node, ack.getService(), ack.getVersion(), ""));
+      }
+      answered(ack.getService(), node.nodeId);
+      signalWaiters();
+    } finally {
+      lock.unlock();
+    }
+    store.recordApplied(session.nodeId(), ack.getService(), ack.getVersion());
+    publish(out);
+    return null;
+  }
+
+  private Reply onNack(Message message) throws InvalidProtocolBufferException {
+    ConfigNack nack = ConfigNack.parseFrom(message.body());
+    Session session = message.session();
+    List<FleetEvent> out = new ArrayList<>();
+    lock.lock();
+    try {
+      Node node = checkSent(session, nack.getService(), nack.getVersion(), "NACK");
+      if (node == null) {
+        return null;
+      }
+      node.lastSeen = options.clock().instant();
+      NodeView.Rejection last = node.rejections.get(nack.getService());
+      if (last == null || nack.getVersion() >= last.version()) {
+        node.rejections.put(nack.getService(), new NodeView.Rejection(nack.getVersion(), nack.getReason()));
+        out.add(event(FleetEvent.Type.REJECTED, node, nack.getService(), nack.getVersion(), nack.getReason()));
+      }
+      answered(nack.getService(), node.nodeId);
+      signalWaiters();
+    } finally {
+      lock.unlock();
+    }
+    log.warn("node {} rejected {}@{}: {}", session.nodeId(), nack.getService(), nack.getVersion(), nack.getReason());
+    store.recordRejected(session.nodeId(), nack.getService(), nack.getVersion(), nack.getReason());
+    publish(out);
+    return null;
+  }
+
+  /** Under the lock: the node, or null after closing the session for an answer to a version never sent. */
+  private Node checkSent(Session session, String service, long version, String what) {
+    Node node = nodes.get(session.nodeId());
+    if (node == null || node.session != session) {
+      return null; // an old session of a node that reconnected: nothing to do
+    }
+    Set<Long> sent = node.sent.get(service);
+    if (sent == null || !sent.contains(version)) {
+      session.close(CloseCode.PROTOCOL_ERROR, what + " for " + service + "@" + version
+          + ", which was never sent to node " + node.nodeId);
+      return null;
+    }
+    return node;
+  }
+
+  private void answered(String service, String nodeId) {
+    ServiceState state = services.get(service);
+    if (state != null && state.rollout != null) {
+      state.rollout.answered(nodeId);
+    }
+  }
+
+  private Reply onStatus(Message message) throws InvalidProtocolBufferException {
+    StatusReport report = StatusReport.parseFrom(message.body());
+    Health health = switch (report.getHealth()) {
+      case HEALTHY -> Health.HEALTHY;
+      case DEGRADED -> Health.DEGRADED;
+      case UNHEALTHY -> Health.UNHEALTHY;
+      default -> Health.UNKNOWN;
+    };
+    List<FleetEvent> out = new ArrayList<>();
+    lock.lock();
+    try {
+      Node node = nodes.get(message.session().nodeId());
+      if (node == null || node.session != message.session()) {
+        return null;
+      }
+      node.lastSeen = options.clock().instant();
+      node.metrics = Map.copyOf(report.getMetricsMap());
+      if (node.health != health) {
+        node.health = health;
+        out.add(event(FleetEvent.Type.HEALTH_CHANGED, node, "", 0, health.name()));
+        if (health == Health.UNHEALTHY) {
+          out.add(event(FleetEvent.Type.UNHEALTHY, node, "", 0, ""));
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    publish(out);
+    return null;
+  }
+
+  private Reply onAdminApply(Message message) throws InvalidProtocolBufferException {
+    if (!message.session().identity().hasRole(options.adminRole())) {
+      throw new RequestException(ErrorCode.PERMISSION_DENIED, "identity " + message.session().identity().name()
+          + " lacks role " + options.adminRole() + " to apply configuration");
+    }
+    ApplyRequest request = ApplyRequest.parseFrom(message.body());
+    if (request.getService().isEmpty()) {
+      throw new RequestException(ErrorCode.INVALID_ARGUMENT, "service is empty");
+    }
+    long version = apply(request.getService(), request.getConfigData().toByteArray());
+    return Reply.of(ApplyResponse.newBuilder().setVersion(version).build().toByteArray());
+  }
+
+  // --------------------------------------------------------------------------------- rollouts
+
+  private void startRollout(ConfigVersion version, RolloutPolicy policy) {
+    Rollout rollout;
+    lock.lock();
+    try {
+      ServiceState state = service(version.service());
+      if (state.highestStarted >= version.version()) {
+        return;
+      }
+      state.highestStarted = version.version();
+      if (state.rollout != null) {
+        state.rollout.supersede();
+      }
+      List<NodeView> targets = new ArrayList<>();
+      for (Node node : nodes.values()) {
+        if (node.connected() && node.services.contains(version.service())) {
+          targets.add(node.view());
+        }
+      }
+      targets.sort(Comparator.comparing(NodeView::nodeId));
+      rollout = new Rollout(version, policy, state.released, policy.waves(targets));
+      state.rollout = rollout;
+    } finally {
+      lock.unlock();
+    }
+    rolloutExecutor.execute(() -> rollout.nextWave());
+  }
+
+  private final class ServiceState {
+    long released;
+    long highestStarted;
+    Rollout rollout;
+  }
+
+  /** One version's way through its waves. Steps run on the rollout thread. */
+  private final class Rollout {
+    final ConfigVersion version;
+    final RolloutPolicy policy;
+    final long previousReleased;
+    final List<List<NodeView>> waves;
+    final Set<String> pushed = new HashSet<>();
+    final Set<String> waiting = new HashSet<>();
+    int wave;
+    boolean finished;
+    ScheduledFuture<?> timeout;
+
+    Rollout(ConfigVersion version, RolloutPolicy policy, long previousReleased, List<List<NodeView>> waves) {
+      this.version = version;
+      this.policy = policy;
+      this.previousReleased = previousReleased;
+      this.waves = waves;
+    }
+
+    void nextWave() {
+      String service = version.service();
+      List<Session> targets = new ArrayList<>();
+      lock.lock();
+      try {
+        if (finished) {
+          return;
+        }
+        ServiceState state = service(service);
+        boolean last = wave >= waves.size() - 1;
+        if (wave < waves.size()) {
+          for (NodeView view : waves.get(wave)) {
+            Node node = nodes.get(view.nodeId());
+            pushed.add(view.nodeId());
+            if (node != null && node.connected() && node.wants(service, version.version())) {
+              node.sent.computeIfAbsent(service, s -> new HashSet<>()).add(version.version());
+              targets.add(node.session);
+              waiting.add(node.nodeId);
+            }
+          }
+        }
+        if (last) {
+          state.released = Math.max(state.released, version.version());
+        }
+      } finally {
+        lock.unlock();
+      }
+      fanOut(targets);
+      lock.lock();
+      try {
+        if (waiting.isEmpty()) {
+          rolloutExecutor.execute(this::waveAnswered);
+        } else {
+          timeout = rolloutExecutor.schedule(this::waveAnswered, policy.waveTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** Under the lock. */
+    void answered(String nodeId) {
+      if (!finished && waiting.remove(nodeId) && waiting.isEmpty()) {
+        if (timeout != null) {
+          timeout.cancel(false);
+        }
+        rolloutExecutor.execute(this::waveAnswered);
+      }
+    }
+
+    void waveAnswered() {
+      boolean rollback = false;
+      boolean more;
+      lock.lock();
+      try {
+        if (finished) {
+          return;
+        }
+        waiting.clear();
+        int rejected = 0;
+        for (String nodeId : pushed) {
+          Node node = nodes.get(nodeId);
+          if (node != null && node.rejectedVersion(version.service()) == version.version()) {
+            rejected++;
+          }
+        }
+        more = wave < waves.size() - 1;
+        double fraction = pushed.isEmpty() ? 0 : (double) rejected / pushed.size();
+        if (policy.rollbackThreshold() >= 0 && fraction > policy.rollbackThreshold()) {
+          finished = true;
+          rollback = true;
+          log.warn("rollout of {}@{} ({}): {} of {} nodes rejected, above {}: rolling back to version {}",
+              version.service(), version.version(), policy.name(), rejected, pushed.size(),
+              policy.rollbackThreshold(), previousReleased);
+        } else if (more && rejected > 0 && policy.haltOnRejection()) {
+          finished = true;
+          log.warn("rollout of {}@{} ({}) halted after wave {}: {} rejection(s)", version.service(),
+              version.version(), policy.name(), wave + 1, rejected);
+          return;
+        } else if (!more) {
+          finished = true;
+          log.info("rollout of {}@{} ({}) complete: {} node(s) pushed, {} rejected", version.service(),
+              version.version(), policy.name(), pushed.size(), rejected);
+          return;
+        } else {
+          wave++;
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (rollback) {
+        if (previousReleased > 0) {
+          rolloutExecutor.execute(() -> rollback(version.service(), previousReleased));
+        } else {
+          log.warn("rollout of {}@{}: no earlier version to roll back to", version.service(), version.version());
+        }
+        return;
+      }
+      long bake = policy.bakeTime().toNanos();
+      if (bake > 0) {
+        rolloutExecutor.schedule(this::nextWave, bake, TimeUnit.NANOSECONDS);
+      } else {
+        nextWave();
+      }
+    }
+
+    /** Under the lock. */
+    void supersede() {
+      finished = true;
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
+    }
+
+    /** Writes the update to {@code targets}: encoded once, in paced batches. Rollout thread. */
+    void fanOut(List<Session> targets) {
+      if (targets.isEmpty()) {
+        return;
+      }
+      ByteBuffer body = updateBody(version);
+      Map<String, String> headers = Map.of("service", version.service(), "version", Long.toString(version.version()));
+      int batch = options.fanoutBatchSize();
+      for (int from = 0; from < targets.size(); from += batch) {
+        List<Session> slice = targets.subList(from, Math.min(targets.size(), from + batch));
+        List<Session> netty = new ArrayList<>();
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (Session target : slice) {
+          if (target instanceof NettySession) {
+            netty.add(target);
+          } else {
+            writes.add(track(target, target.send(ControlMessages.UPDATE, headers, body.duplicate())));
+          }
+        }
+        if (!netty.isEmpty()) {
+          server.broadcast(netty, ControlMessages.UPDATE, headers, body.duplicate())
+              .forEach((target, write) -> writes.add(track(target, write)));
+        }
+        try {
+          // Pace by socket progress: the next batch waits for this one, bounded.
+          CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
+              .get(FANOUT_STEP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+          // A slow batch must not hold back the rest; failures are handled per session.
+        }
+      }
+    }
+
+    private CompletableFuture<Void> track(Session target, CompletableFuture<Void> write) {
+      return write.whenComplete((ok, e) -> {
+        if (e instanceof RequestException && ((RequestException) e).errorCode().equals(ErrorCode.OVERLOADED)) {
+          target.close(CloseCode.SLOW_CONSUMER, "push of " + version.service() + "@" + version.version()
+              + " exceeds the outbound budget; reconnect to receive the newest version");
+        }
+      }).exceptionally(e -> null);
+    }
+  }
+
+  private static ByteBuffer updateBody(ConfigVersion version) {
+    return ByteBuffer.wrap(ConfigUpdate.newBuilder()
+        .setService(version.service())
+        .setVersion(version.version())
+        .setConfigData(com.google.protobuf.ByteString.copyFrom(version.data()))
+        .build()
+        .toByteArray());
+  }
+
+  // ------------------------------------------------------------------------------------ nodes
+
+  private final class Node {
+    final String nodeId;
+    Session session;
+    Set<String> services = Set.of();
+    Map<String, String> metadata = Map.of();
+    String transport = "tcp";
+    final Map<String, Long> applied = new HashMap<>();
+    final Map<String, NodeView.Rejection> rejections = new HashMap<>();
+    final Map<String, Set<Long>> sent = new HashMap<>();
+    Health health = Health.UNKNOWN;
+    Map<String, Double> metrics = Map.of();
+    Instant lastSeen = Instant.EPOCH;
+
+    Node(String nodeId) {
+      this.nodeId = nodeId;
+    }
+
+    void attach(Session session, Set<String> services, Instant now) {
+      this.session = session;
+      this.services = Set.copyOf(services);
+      this.metadata = session.metadata();
+      this.transport = session.metadata().getOrDefault(ControlMessages.TRANSPORT_METADATA, "tcp");
+      this.sent.clear();
+      this.lastSeen = now;
+    }
+
+    boolean connected() {
+      return session != null;
+    }
+
+    long applied(String service) {
+      return applied.getOrDefault(service, 0L);
+    }
+
+    long rejectedVersion(String service) {
+      NodeView.Rejection r = rejections.get(service);
+      return r == null ? 0 : r.version();
+    }
+
+    String rejectedReason(String service) {
+      NodeView.Rejection r = rejections.get(service);
+      return r == null ? "" : r.reason();
+    }
+
+    /** The push rule: newer than what it applied and than what it last rejected. */
+    boolean wants(String service, long version) {
+      return version > applied(service) && version > rejectedVersion(service);
+    }
+
+    NodeView view() {
+      return new NodeView(nodeId, services, metadata, transport, session == null ? "" : session.id(),
+          session != null, Map.copyOf(applied), Map.copyOf(rejections), health, metrics, lastSeen,
+          session == null ? Optional.empty() : session.lastRtt());
+    }
+  }
+
+  private FleetEvent event(FleetEvent.Type type, Node node, String service, long version, String detail) {
+    return new FleetEvent(type, node.view(), service, version, detail, options.clock().instant());
+  }
+
+  private void publish(List<FleetEvent> out) {
+    for (FleetEvent event : out) {
+      events.publish(event);
+    }
+  }
+
+  private static void checkService(String service) {
+    if (service == null || service.isEmpty() || service.length() > 256) {
+      throw new IllegalArgumentException("service name must be 1..256 characters, got "
+          + (service == null ? "null" : service.length()));
+    }
+  }
+
+  /**
+   * Shuts down: every agent gets GOING_AWAY within {@code grace}, rollouts stop, the store watch
+   * ends. Does not close the store (the caller owns it).
+   */
+  public CompletableFuture<Void> shutdown(Duration grace) {
+    try {
+      if (storeWatch != null) {
+        storeWatch.close();
+      }
+    } catch (Exception e) {
+      log.warn("closing the store watch failed", e);
+    }
+    rolloutExecutor.shutdownNow();
+    return server.shutdown(grace).whenComplete((ok, e) -> eventExecutor.shutdownNow());
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(10)).join();
+  }
+
+  Collection<String> nodeIds() {
+    lock.lock();
+    try {
+      return new ArrayList<>(nodes.keySet());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** For tests: the sessions of connected nodes by node id. */
+  Map<String, Session> sessionsByNode() {
+    lock.lock();
+    try {
+      Map<String, Session> out = new LinkedHashMap<>();
+      for (Node node : nodes.values()) {
+        if (node.session != null) {
+          out.put(node.nodeId, node.session);
+        }
+      }
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+}

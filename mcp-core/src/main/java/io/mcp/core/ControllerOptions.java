@@ -1,0 +1,117 @@
+package io.mcp.core;
+
+import io.mcp.core.spi.ConfigStore;
+import io.mcp.core.spi.RolloutPolicy;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * Settings of a {@link Controller}. Immutable; build with {@link #builder(ServerOptions,
+ * ConfigStore)}.
+ *
+ * <table>
+ *   <caption>Settings and defaults</caption>
+ *   <tr><th>setting</th><th>default</th></tr>
+ *   <tr><td>defaultPolicy</td><td>all at once</td></tr>
+ *   <tr><td>fanoutBatchSize (sessions written per step of a push)</td><td>512</td></tr>
+ *   <tr><td>subscriberBufferSize (events queued per subscriber before coalescing)</td><td>1,024</td></tr>
+ *   <tr><td>adminRole (identities that may apply over MCP)</td><td>{@code admin}</td></tr>
+ * </table>
+ */
+public final class ControllerOptions {
+  private final ServerOptions serverOptions;
+  private final ConfigStore store;
+  private final RolloutPolicy defaultPolicy;
+  private final int fanoutBatchSize;
+  private final int subscriberBufferSize;
+  private final String adminRole;
+  private final Clock clock;
+
+  private ControllerOptions(Builder b) {
+    serverOptions = b.serverOptions;
+    store = b.store;
+    defaultPolicy = b.defaultPolicy;
+    fanoutBatchSize = b.fanoutBatchSize;
+    subscriberBufferSize = b.subscriberBufferSize;
+    adminRole = b.adminRole;
+    clock = b.clock;
+  }
+
+  /** A builder for a controller serving MCP/1 with {@code serverOptions}, keeping state in {@code store}. */
+  public static Builder builder(ServerOptions serverOptions, ConfigStore store) {
+    return new Builder(serverOptions, store);
+  }
+
+  public ServerOptions serverOptions() {
+    return serverOptions;
+  }
+
+  public ConfigStore store() {
+    return store;
+  }
+
+  public RolloutPolicy defaultPolicy() {
+    return defaultPolicy;
+  }
+
+  public int fanoutBatchSize() {
+    return fanoutBatchSize;
+  }
+
+  public int subscriberBufferSize() {
+    return subscriberBufferSize;
+  }
+
+  public String adminRole() {
+    return adminRole;
+  }
+
+  public Clock clock() {
+    return clock;
+  }
+
+  /** Builds {@link ControllerOptions}. Not thread-safe. */
+  public static final class Builder {
+    private final ServerOptions serverOptions;
+    private final ConfigStore store;
+    private RolloutPolicy defaultPolicy = RolloutPolicies.allAtOnce();
+    private int fanoutBatchSize = 512;
+    private int subscriberBufferSize = 1024;
+    private String adminRole = "admin";
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(ServerOptions serverOptions, ConfigStore store) {
+      this.serverOptions = Objects.requireNonNull(serverOptions, "serverOptions");
+      this.store = Objects.requireNonNull(store, "store");
+    }
+
+    public Builder defaultPolicy(RolloutPolicy policy) {
+      this.defaultPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    public Builder fanoutBatchSize(int size) {
+      this.fanoutBatchSize = Checks.range("fanoutBatchSize", size, 1, 1_000_000);
+      return this;
+    }
+
+    public Builder subscriberBufferSize(int size) {
+      this.subscriberBufferSize = Checks.range("subscriberBufferSize", size, 1, 10_000_000);
+      return this;
+    }
+
+    public Builder adminRole(String role) {
+      this.adminRole = Objects.requireNonNull(role, "role");
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public ControllerOptions build() {
+      return new ControllerOptions(this);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.mcp.core.spi;
+
+import io.mcp.core.NodeView;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How a new version reaches the nodes of its service: in waves. Each wave is pushed, then the
+ * controller waits until every node of the wave has answered (ACK, NACK, or left) or the wave
+ * timeout passes, checks the rejections, waits the bake time, and pushes the next wave.
+ *
+ * <p>Nodes that connect while a rollout is under way receive the last released version; the new
+ * one becomes the released version once its last wave is pushed. Built-ins are in {@link
+ * io.mcp.core.RolloutPolicies}: all at once, canary by percentage or by labels, and automatic
+ * rollback above a rejection threshold. Implementations must be thread-safe.
+ */
+public interface RolloutPolicy {
+  /** A short name for logs and events, for example {@code canary(10%)}. */
+  String name();
+
+  /** Splits {@code targets} (the service's connected nodes, in a stable order) into waves. */
+  List<List<NodeView>> waves(List<NodeView> targets);
+
+  /** Time to wait after a wave fully answered before the next; default none. */
+  default Duration bakeTime() {
+    return Duration.ZERO;
+  }
+
+  /** Longest wait for a wave's answers; default 60 s. Nodes still silent then count as timed out. */
+  default Duration waveTimeout() {
+    return Duration.ofSeconds(60);
+  }
+
+  /**
+   * Fraction of rejections among the nodes pushed so far above which the rollout stops and the
+   * previous version's content is applied again (a new version). Negative (the default): never.
+   */
+  default double rollbackThreshold() {
+    return -1;
+  }
+
+  /** Whether any rejection stops the rollout before its next wave; default true. */
+  default boolean haltOnRejection() {
+    return true;
+  }
+}

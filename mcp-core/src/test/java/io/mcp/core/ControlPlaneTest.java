@@ -1,0 +1,509 @@
+package io.mcp.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.mcp.codec.CloseCode;
+import io.mcp.codec.ErrorCode;
+import io.mcp.core.proto.ApplyRequest;
+import io.mcp.core.proto.ApplyResponse;
+import io.mcp.core.proto.ConfigAck;
+import io.mcp.core.proto.ConfigUpdate;
+import io.mcp.core.spi.AuthenticationException;
+import io.mcp.core.spi.Authenticator;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Control-plane semantics over real loopback sockets: controller, agents, rollouts, store. */
+class ControlPlaneTest {
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  /** agent-token: any agent; ops-token: admin; billing-only: may serve billing only. */
+  static final Authenticator AUTH = request -> switch (request.token()) {
+    case "agent-token" -> Identity.of(request.nodeId(), Set.of("agent"), Set.of());
+    case "ops-token" -> Identity.of("ops", Set.of("admin"), Set.of());
+    case "billing-only" -> Identity.of(request.nodeId(), Set.of("agent"), Set.of("billing"));
+    default -> throw new AuthenticationException("invalid token");
+  };
+
+  InMemoryConfigStore store;
+  Controller controller;
+  final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    store = new InMemoryConfigStore();
+    controller = startController(0);
+  }
+
+  Controller startController(int port) {
+    return Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1").port(port)
+        .authenticator(AUTH).build(), store).build()).start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+  }
+
+  /** A node's listener that records what it applied and rejects bodies starting with "bad". */
+  static final class Recorder implements ConfigListener {
+    final List<String> applied = new CopyOnWriteArrayList<>();
+    final AtomicInteger calls = new AtomicInteger();
+
+    @Override
+    public void apply(String service, long version, ByteBuffer config) {
+      calls.incrementAndGet();
+      String text = StandardCharsets.UTF_8.decode(config).toString();
+      if (text.startsWith("bad")) {
+        throw new IllegalArgumentException("cannot parse line 1: " + text);
+      }
+      applied.add(service + "@" + version + "=" + text);
+    }
+
+    String last() {
+      return applied.isEmpty() ? "" : applied.get(applied.size() - 1);
+    }
+  }
+
+  Agent agent(String nodeId, Recorder recorder, String... services) {
+    return agent(AgentOptions.builder(nodeId).services(services).token("agent-token").configListener(recorder));
+  }
+
+  Agent agent(AgentOptions.Builder builder) {
+    Agent agent = Agent.create(builder.endpoint(new InetSocketAddress("127.0.0.1", controller.port()))
+        .reconnectPolicy(ReconnectPolicy.builder().initialBackoff(Duration.ofMillis(20))
+            .maxBackoff(Duration.ofMillis(200)).build())
+        .build()).start();
+    closeables.add(agent);
+    return agent;
+  }
+
+  void awaitConnected(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (controller.nodes().stream().filter(NodeView::connected).count() < count && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(controller.nodes().stream().filter(NodeView::connected).count()).isGreaterThanOrEqualTo(count);
+  }
+
+  static byte[] text(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void apply_everyAgentAcks_andAwaitRolloutSeesThem() throws Exception {
+    Recorder a = new Recorder();
+    Recorder b = new Recorder();
+    agent("node-a", a, "payments");
+    agent("node-b", b, "payments");
+    awaitConnected(2);
+
+    long version = controller.apply("payments", text("limit=10"));
+    RolloutResult result = controller.awaitRollout("payments", version, RolloutCondition.all(), WAIT);
+
+    assertThat(version).isEqualTo(1);
+    assertThat(result.satisfied()).isTrue();
+    assertThat(result.acked()).containsExactly("node-a", "node-b");
+    assertThat(a.last()).isEqualTo("payments@1=limit=10");
+    assertThat(controller.nodes("payments")).allSatisfy(n -> assertThat(n.appliedVersion("payments")).isEqualTo(1));
+  }
+
+  @Test
+  void nack_reportedWithTheAgentsReason_andNotResentInALoop() throws Exception {
+    Recorder picky = new Recorder();
+    Agent agent = agent("node-1", picky, "payments");
+    awaitConnected(1);
+    controller.awaitRollout("payments", controller.apply("payments", text("good")), RolloutCondition.all(), WAIT);
+
+    long bad = controller.apply("payments", text("bad config"));
+    RolloutResult result = controller.awaitRollout("payments", bad, RolloutCondition.all(), WAIT);
+
+    assertThat(result.satisfied()).isFalse();
+    assertThat(result.rejected()).containsEntry("node-1", "cannot parse line 1: bad config");
+    assertThat(picky.calls.get()).isEqualTo(2);
+    // Reconnect: the controller must not push the rejected version again.
+    Session before = agent.session().orElseThrow();
+    before.close(CloseCode.GOING_AWAY, "test reconnect");
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while ((agent.session().isEmpty() || agent.session().get() == before) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    long good = controller.apply("payments", text("good again"));
+    assertThat(agent.awaitApplied("payments", good, WAIT)).isTrue();
+    assertThat(picky.calls.get()).isEqualTo(3); // good, bad, good again: the bad version was not retried
+    assertThat(controller.nodes("payments").get(0).rejections().get("payments").version()).isEqualTo(bad);
+  }
+
+  @Test
+  void rollback_appliesTheEarlierContentAsANewVersion() throws Exception {
+    Recorder r = new Recorder();
+    Agent agent = agent("node-1", r, "payments");
+    awaitConnected(1);
+    long v1 = controller.apply("payments", text("one"));
+    controller.apply("payments", text("two"));
+
+    long v3 = controller.rollback("payments", v1);
+
+    assertThat(v3).isEqualTo(3);
+    assertThat(agent.awaitApplied("payments", 3, WAIT)).isTrue();
+    assertThat(r.last()).isEqualTo("payments@3=one");
+    assertThat(controller.config("payments").orElseThrow().dataBytes()).isEqualTo(text("one"));
+    assertThat(controller.history("payments", 10)).extracting(v -> v.version()).containsExactly(3L, 2L, 1L);
+  }
+
+  @Test
+  void canary_firstWaveOnly_thenTheRestAfterAcksAndBake() throws Exception {
+    List<Recorder> recorders = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      Recorder r = new Recorder();
+      recorders.add(r);
+      agent("node-" + i, r, "web");
+    }
+    awaitConnected(5);
+    LinkedBlockingQueue<FleetEvent> applied = new LinkedBlockingQueue<>();
+    controller.subscribe(applied::add, e -> e.type() == FleetEvent.Type.APPLIED);
+
+    long v = controller.apply("web", text("new"), RolloutPolicies.canaryPercent(40, Duration.ofMillis(300)));
+
+    List<String> order = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      order.add(applied.poll(10, TimeUnit.SECONDS).nodeId());
+    }
+    assertThat(order.subList(0, 2)).containsExactlyInAnyOrder("node-0", "node-1");
+    assertThat(order.subList(2, 5)).containsExactlyInAnyOrder("node-2", "node-3", "node-4");
+    assertThat(controller.awaitRollout("web", v, RolloutCondition.all(), WAIT).satisfied()).isTrue();
+    assertThat(controller.releasedVersion("web")).isEqualTo(v);
+  }
+
+  @Test
+  void canaryRejects_rolloutHalts_restKeepTheReleasedVersion() throws Exception {
+    Recorder picky = new Recorder();
+    agent("node-0", picky, "web");
+    List<Recorder> others = new ArrayList<>();
+    for (int i = 1; i < 4; i++) {
+      Recorder r = new Recorder();
+      others.add(r);
+      agent("node-" + i, r, "web");
+    }
+    awaitConnected(4);
+    long good = controller.apply("web", text("good"));
+    controller.awaitRollout("web", good, RolloutCondition.all(), WAIT);
+
+    long bad = controller.apply("web", text("bad canary"), RolloutPolicies.canaryPercent(25, Duration.ZERO));
+    RolloutResult canary = controller.awaitRollout("web", bad, RolloutCondition.labels(Map.of()), Duration.ofSeconds(2));
+
+    assertThat(canary.rejected()).containsOnlyKeys("node-0");
+    assertThat(canary.timedOut()).containsExactlyInAnyOrder("node-1", "node-2", "node-3");
+    assertThat(controller.releasedVersion("web")).isEqualTo(good);
+    assertThat(others).allSatisfy(r -> assertThat(r.last()).isEqualTo("web@" + good + "=good"));
+  }
+
+  @Test
+  void autoRollback_whenRejectionsExceedTheThreshold() throws Exception {
+    Recorder[] recorders = new Recorder[5];
+    for (int i = 0; i < 5; i++) {
+      recorders[i] = new Recorder();
+      agent("node-" + i, recorders[i], "api");
+    }
+    awaitConnected(5);
+    long good = controller.apply("api", text("v-good"));
+    controller.awaitRollout("api", good, RolloutCondition.all(), WAIT);
+
+    long bad = controller.apply("api", text("bad everywhere"),
+        RolloutPolicies.withAutoRollback(RolloutPolicies.allAtOnce(), 0.5));
+
+    long restored = bad + 1;
+    RolloutResult result = controller.awaitRollout("api", restored, RolloutCondition.all(), WAIT);
+    assertThat(result.satisfied()).isTrue();
+    assertThat(controller.config("api").orElseThrow().version()).isEqualTo(restored);
+    assertThat(controller.config("api").orElseThrow().dataBytes()).isEqualTo(text("v-good"));
+    assertThat(recorders[0].last()).isEqualTo("api@" + restored + "=v-good");
+  }
+
+  @Test
+  void resumeAfterDisconnect_onlyTheNewestVersion_neverOlder_neverTwice() throws Exception {
+    Recorder r = new Recorder();
+    Agent agent = agent("node-1", r, "payments");
+    awaitConnected(1);
+    long v1 = controller.apply("payments", text("one"));
+    assertThat(agent.awaitApplied("payments", v1, WAIT)).isTrue();
+    agent.close();
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (controller.nodes().get(0).connected() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    controller.apply("payments", text("two"));
+    long v3 = controller.apply("payments", text("three"));
+
+    Agent again = agent("node-1", r, "payments"); // a new process: nothing applied in memory or on disk
+    assertThat(again.awaitApplied("payments", v3, WAIT)).isTrue();
+
+    assertThat(r.applied).containsExactly("payments@1=one", "payments@3=three");
+  }
+
+  @Test
+  void reconnectWithAppliedVersions_onlyNewerVersionsArePushed() throws Exception {
+    long v1 = controller.apply("payments", text("one"));
+    long v2 = controller.apply("payments", text("two"));
+    LinkedBlockingQueue<ConfigUpdate> updates = new LinkedBlockingQueue<>();
+
+    McpClient current = McpClient.create(ClientOptions.builder("current").serviceName("payments")
+        .token("agent-token").appliedVersion("payments", v2).handlers(MessageHandlers.builder()
+            .onAsync(ControlMessages.UPDATE, m -> {
+              updates.add(ConfigUpdate.getDefaultInstance());
+              return java.util.concurrent.CompletableFuture.completedFuture(null);
+            }).build()).build());
+    closeables.add(current);
+    current.connect(new InetSocketAddress("127.0.0.1", controller.port())).get(10, TimeUnit.SECONDS);
+    Session behind = manualAgent("behind", updates); // reports nothing applied
+
+    ConfigUpdate update = updates.poll(10, TimeUnit.SECONDS);
+    assertThat(update.getVersion()).isEqualTo(v2); // the newest, not v1
+    assertThat(updates.poll(300, TimeUnit.MILLISECONDS)).as("the current node got nothing").isNull();
+    assertThat(behind.state()).isEqualTo(SessionState.READY);
+    assertThat(v1).isLessThan(v2);
+  }
+
+  @Test
+  void controllerRestart_agentsReconnectAndConverge_versionsStayMonotonic() throws Exception {
+    Recorder r = new Recorder();
+    Agent agent = agent("node-1", r, "payments");
+    awaitConnected(1);
+    long v1 = controller.apply("payments", text("before restart"));
+    assertThat(agent.awaitApplied("payments", v1, WAIT)).isTrue();
+    int port = controller.port();
+
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    controller = startController(port); // same store, same port
+    long v2 = controller.apply("payments", text("after restart"));
+
+    assertThat(v2).isEqualTo(v1 + 1);
+    assertThat(agent.awaitApplied("payments", v2, WAIT)).isTrue();
+    assertThat(r.applied).containsExactly("payments@1=before restart", "payments@2=after restart");
+  }
+
+  /** A hand-driven agent on a plain client: it decides what to ACK. */
+  Session manualAgent(String nodeId, LinkedBlockingQueue<ConfigUpdate> updates) throws Exception {
+    McpClient client = McpClient.create(ClientOptions.builder(nodeId).serviceName("payments").token("agent-token")
+        .handlers(MessageHandlers.builder().onAsync(ControlMessages.UPDATE, m -> {
+          try {
+            updates.add(ConfigUpdate.parseFrom(m.body()));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          return java.util.concurrent.CompletableFuture.completedFuture(null);
+        }).build()).build());
+    closeables.add(client);
+    return client.connect(new InetSocketAddress("127.0.0.1", controller.port())).get(10, TimeUnit.SECONDS);
+  }
+
+  static ByteBuffer ack(long version) {
+    return ByteBuffer.wrap(ConfigAck.newBuilder().setService("payments").setVersion(version).build().toByteArray());
+  }
+
+  @Test
+  void duplicateAndOutOfOrderAcks_idempotent_appliedNeverRegresses() throws Exception {
+    LinkedBlockingQueue<ConfigUpdate> updates = new LinkedBlockingQueue<>();
+    Session session = manualAgent("manual", updates);
+    LinkedBlockingQueue<FleetEvent> applied = new LinkedBlockingQueue<>();
+    controller.subscribe(applied::add, e -> e.type() == FleetEvent.Type.APPLIED);
+    long v1 = controller.apply("payments", text("1"));
+    assertThat(updates.poll(10, TimeUnit.SECONDS).getVersion()).isEqualTo(v1);
+    long v2 = controller.apply("payments", text("2"));
+    assertThat(updates.poll(10, TimeUnit.SECONDS).getVersion()).isEqualTo(v2);
+
+    session.send(ControlMessages.ACK, ack(v2));
+    session.send(ControlMessages.ACK, ack(v2));
+    session.send(ControlMessages.ACK, ack(v1)); // late, older
+
+    assertThat(applied.poll(10, TimeUnit.SECONDS).version()).isEqualTo(v2);
+    assertThat(controller.awaitRollout("payments", v2, RolloutCondition.all(), WAIT).satisfied()).isTrue();
+    Thread.sleep(100); // let the duplicate and the older ACK arrive
+    assertThat(applied).isEmpty();
+    assertThat(controller.nodes().get(0).appliedVersion("payments")).isEqualTo(v2);
+    assertThat(store.nodeRecord("manual", "payments").appliedVersion()).isEqualTo(v2);
+  }
+
+  @Test
+  void ackForAVersionNeverSent_protocolError() throws Exception {
+    Session session = manualAgent("liar", new LinkedBlockingQueue<>());
+
+    session.send(ControlMessages.ACK, ack(42));
+
+    SessionClose close = session.closeFuture().get(10, TimeUnit.SECONDS);
+    assertThat(close.code()).isEqualTo(CloseCode.PROTOCOL_ERROR);
+    assertThat(close.reason()).isEqualTo("ACK for payments@42, which was never sent to node liar");
+  }
+
+  @Test
+  void unauthorizedService_closedAndNoConfigSent() throws Exception {
+    controller.apply("payments", text("secret"));
+    Recorder r = new Recorder();
+    LinkedBlockingQueue<SessionClose> closes = new LinkedBlockingQueue<>();
+    Agent agent = agent(AgentOptions.builder("sneaky").services("payments").token("billing-only")
+        .configListener(r));
+    agent.connection().addListener(new ConnectionListener() {
+      @Override
+      public void onDisconnected(Session session, InetSocketAddress endpoint, SessionClose close) {
+        closes.add(close);
+      }
+    });
+
+    SessionClose close = closes.poll(10, TimeUnit.SECONDS);
+
+    assertThat(close.code()).isEqualTo(CloseCode.UNAUTHENTICATED);
+    assertThat(close.reason()).isEqualTo("identity sneaky is not allowed service payments");
+    assertThat(r.calls.get()).isZero();
+  }
+
+  @Test
+  void adminApplyOverMcp_onlyWithTheAdminRole() throws Exception {
+    Recorder r = new Recorder();
+    Agent agent = agent("node-1", r, "payments");
+    awaitConnected(1);
+    ByteBuffer request = ByteBuffer.wrap(ApplyRequest.newBuilder().setService("payments")
+        .setConfigData(com.google.protobuf.ByteString.copyFromUtf8("from ops")).build().toByteArray());
+    try (McpClient ops = McpClient.create(ClientOptions.builder("ops-cli").token("ops-token").build());
+        McpClient intruder = McpClient.create(ClientOptions.builder("agent-cli").token("agent-token").build())) {
+      InetSocketAddress address = new InetSocketAddress("127.0.0.1", controller.port());
+      Session admin = ops.connect(address).get(10, TimeUnit.SECONDS);
+      Session notAdmin = intruder.connect(address).get(10, TimeUnit.SECONDS);
+
+      ExecutionException denied = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+          () -> notAdmin.request(ControlMessages.ADMIN_APPLY, request.duplicate(), WAIT).get(10, TimeUnit.SECONDS));
+      Reply reply = admin.request(ControlMessages.ADMIN_APPLY, request.duplicate(), WAIT).get(10, TimeUnit.SECONDS);
+
+      assertThat(((RequestException) denied.getCause()).errorCode()).isEqualTo(ErrorCode.PERMISSION_DENIED);
+      long version = ApplyResponse.parseFrom(reply.body()).getVersion();
+      assertThat(version).isEqualTo(1);
+      assertThat(agent.awaitApplied("payments", version, WAIT)).isTrue();
+      assertThat(r.last()).isEqualTo("payments@1=from ops");
+    }
+  }
+
+  @Test
+  void slowSubscriber_coalescedAndToldItLagged_othersAndTheControllerUnaffected() throws Exception {
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    controller = Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1")
+        .authenticator(AUTH).build(), store).subscriberBufferSize(4).build()).start();
+    CountDownLatch stuck = new CountDownLatch(1);
+    List<FleetEvent> slowSaw = new CopyOnWriteArrayList<>();
+    controller.subscribe(e -> {
+      slowSaw.add(e);
+      try {
+        stuck.await(20, TimeUnit.SECONDS);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    LinkedBlockingQueue<FleetEvent> fast = new LinkedBlockingQueue<>();
+    controller.subscribe(fast::add);
+    List<Agent> agents = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      agents.add(agent("node-" + i, new Recorder(), "svc"));
+    }
+    awaitConnected(6);
+
+    for (int round = 0; round < 5; round++) {
+      long v = controller.apply("svc", text("round " + round));
+      assertThat(controller.awaitRollout("svc", v, RolloutCondition.all(), WAIT).satisfied()).isTrue();
+    }
+    long fastApplied = 0;
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (fastApplied < 30 && System.nanoTime() < deadline) {
+      FleetEvent e = fast.poll(1, TimeUnit.SECONDS);
+      if (e != null && e.type() == FleetEvent.Type.APPLIED) {
+        fastApplied++;
+      }
+    }
+    assertThat(fastApplied).as("the fast subscriber saw every APPLIED event").isEqualTo(30);
+    assertThat(slowSaw).hasSize(1);
+
+    stuck.countDown();
+    deadline = System.nanoTime() + WAIT.toNanos();
+    while (slowSaw.stream().noneMatch(e -> e.type() == FleetEvent.Type.LAGGED) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(slowSaw).anySatisfy(e -> assertThat(e.type()).isEqualTo(FleetEvent.Type.LAGGED));
+    assertThat(slowSaw.size()).as("coalesced: far fewer than the events published").isLessThan(30);
+    Thread.sleep(200);
+    // After the lag signal, the newest event per node arrived: each node's last APPLIED is round 4's.
+    assertThat(slowSaw.stream().filter(e -> e.type() == FleetEvent.Type.APPLIED).map(FleetEvent::version))
+        .contains(5L);
+  }
+
+  @Test
+  void statusReports_updateTheFleetView_andUnhealthyIsAnEvent() throws Exception {
+    LinkedBlockingQueue<FleetEvent> unhealthy = new LinkedBlockingQueue<>();
+    controller.subscribe(unhealthy::add, e -> e.type() == FleetEvent.Type.UNHEALTHY);
+    Agent agent = agent("node-1", new Recorder(), "payments");
+    awaitConnected(1);
+
+    agent.reportStatus(Health.UNHEALTHY, Map.of("queue_depth", 1200.0));
+
+    FleetEvent event = unhealthy.poll(10, TimeUnit.SECONDS);
+    assertThat(event.nodeId()).isEqualTo("node-1");
+    NodeView view = controller.nodes().get(0);
+    assertThat(view.health()).isEqualTo(Health.UNHEALTHY);
+    assertThat(view.metrics()).containsEntry("queue_depth", 1200.0);
+    assertThat(view.transport()).isEqualTo("tcp");
+    assertThat(view.services()).containsExactly("payments");
+  }
+
+  @Test
+  void agentWithStateDirectory_restartsWithItsLastGoodConfig_evenWithoutAController(@TempDir Path dir)
+      throws Exception {
+    Recorder first = new Recorder();
+    Agent agent = agent(AgentOptions.builder("node-1").services("payments").token("agent-token")
+        .configListener(first).stateDirectory(dir));
+    awaitConnected(1);
+    long v = controller.apply("payments", text("keep me"));
+    assertThat(agent.awaitApplied("payments", v, WAIT)).isTrue();
+    agent.close();
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+
+    Recorder restarted = new Recorder();
+    Agent again = Agent.create(AgentOptions.builder("node-1").services("payments").token("agent-token")
+        .configListener(restarted).stateDirectory(dir)
+        .endpoint(new InetSocketAddress("127.0.0.1", controller.port())).build()).start();
+    closeables.add(again);
+
+    assertThat(restarted.applied).containsExactly("payments@1=keep me");
+    assertThat(again.appliedVersion("payments")).hasValue(v);
+    controller = startController(0);
+  }
+
+  @Test
+  void multiServiceAgent_receivesEachOfItsServices() throws Exception {
+    Recorder r = new Recorder();
+    Agent agent = agent("node-1", r, "payments", "billing");
+    awaitConnected(1);
+
+    long p = controller.apply("payments", text("p"));
+    long b = controller.apply("billing", text("b"));
+
+    assertThat(agent.awaitApplied("payments", p, WAIT)).isTrue();
+    assertThat(agent.awaitApplied("billing", b, WAIT)).isTrue();
+    assertThat(controller.nodes("billing")).extracting(NodeView::nodeId).containsExactly("node-1");
+  }
+}
