@@ -14,7 +14,7 @@ import javax.net.ssl.SSLException;
 /**
  * TLS settings from PEM files: a certificate chain and its private key, the certificates to trust
  * (the peer's CA), and whether the server requires client certificates (mutual TLS). Protocols are
- * TLSv1.3 and TLSv1.2 only.
+ * TLSv1.3 and TLSv1.2 only; {@link Builder#protocols(String...)} can narrow them to one.
  *
  * <p>Immutable and thread-safe. Build with {@link #builder()}.
  */
@@ -36,6 +36,7 @@ public final class TlsOptions {
   private final Path trustedCertificates;
   private final ClientAuthMode clientAuth;
   private final boolean verifyHostname;
+  private final List<String> protocols;
 
   private TlsOptions(Builder b) {
     this.certificateChain = b.certificateChain;
@@ -43,6 +44,7 @@ public final class TlsOptions {
     this.trustedCertificates = b.trustedCertificates;
     this.clientAuth = b.clientAuth;
     this.verifyHostname = b.verifyHostname;
+    this.protocols = b.protocols;
   }
 
   /** A builder with no files, no client authentication, hostname verification on. */
@@ -58,6 +60,7 @@ public final class TlsOptions {
     b.trustedCertificates = trustedCertificates;
     b.clientAuth = clientAuth;
     b.verifyHostname = verifyHostname;
+    b.protocols = protocols;
     return b;
   }
 
@@ -86,6 +89,11 @@ public final class TlsOptions {
     return verifyHostname;
   }
 
+  /** The TLS protocols enabled, a subset of TLSv1.3 and TLSv1.2; default both. */
+  public List<String> protocols() {
+    return protocols;
+  }
+
   /**
    * Builds a server-side Netty context.
    *
@@ -100,7 +108,7 @@ public final class TlsOptions {
           SslContextBuilder.forServer(readable(certificateChain, "certificateChain"),
                   readable(privateKey, "privateKey"))
               .sslProvider(SslProvider.JDK)
-              .protocols(PROTOCOLS);
+              .protocols(protocols);
       if (trustedCertificates != null) {
         builder.trustManager(readable(trustedCertificates, "trustedCertificates"));
       }
@@ -128,7 +136,7 @@ public final class TlsOptions {
   public SslContext newClientContext() {
     try {
       SslContextBuilder builder =
-          SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols(PROTOCOLS);
+          SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols(protocols);
       if (trustedCertificates != null) {
         builder.trustManager(readable(trustedCertificates, "trustedCertificates"));
       }
@@ -159,7 +167,7 @@ public final class TlsOptions {
   @Override
   public String toString() {
     return "TlsOptions{chain=" + certificateChain + ", trusted=" + trustedCertificates
-        + ", clientAuth=" + clientAuth + ", verifyHostname=" + verifyHostname + "}";
+        + ", clientAuth=" + clientAuth + ", verifyHostname=" + verifyHostname + ", protocols=" + protocols + "}";
   }
 
   /** Builds {@link TlsOptions}. Not thread-safe. */
@@ -169,6 +177,7 @@ public final class TlsOptions {
     private Path trustedCertificates;
     private ClientAuthMode clientAuth = ClientAuthMode.NONE;
     private boolean verifyHostname = true;
+    private List<String> protocols = PROTOCOLS;
 
     private Builder() {}
 
@@ -194,6 +203,25 @@ public final class TlsOptions {
     /** Whether a client verifies the server's hostname; default true. */
     public Builder verifyHostname(boolean verifyHostname) {
       this.verifyHostname = verifyHostname;
+      return this;
+    }
+
+    /**
+     * The TLS protocols to enable, for example {@code "TLSv1.3"} alone; default TLSv1.3 and TLSv1.2.
+     *
+     * @throws IllegalArgumentException if empty or naming a protocol other than these two
+     */
+    public Builder protocols(String... protocols) {
+      List<String> list = List.of(protocols);
+      if (list.isEmpty()) {
+        throw new IllegalArgumentException("protocols must not be empty");
+      }
+      for (String protocol : list) {
+        if (!PROTOCOLS.contains(protocol)) {
+          throw new IllegalArgumentException("protocol " + protocol + " not supported (supported: " + PROTOCOLS + ")");
+        }
+      }
+      this.protocols = list;
       return this;
     }
 

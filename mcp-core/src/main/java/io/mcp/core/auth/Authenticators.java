@@ -7,12 +7,21 @@ import io.mcp.core.spi.Authenticator;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
 import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Factories for the built-in {@link Authenticator}s. */
+/**
+ * Factories for the built-in {@link Authenticator}s: a shared static token, JWT bearer tokens
+ * ({@link JwtAuthenticator} has the options), the mutual-TLS certificate identity ({@link
+ * MtlsAuthenticator}), and allow-all. The same are available by name from {@link
+ * io.mcp.core.spi.AuthenticatorRegistry#getDefault()}: {@code static-token}, {@code jwt}, {@code
+ * mtls} and {@code allow-all}.
+ *
+ * <p>Every authenticator returned is thread-safe.
+ */
 public final class Authenticators {
   private static final Logger log = LoggerFactory.getLogger(Authenticators.class);
 
@@ -30,6 +39,35 @@ public final class Authenticators {
   /** {@link #staticToken(String, Identity)} with the identity named after the node id, role {@code agent}. */
   public static Authenticator staticToken(String token) {
     return new StaticTokenAuthenticator(token, null);
+  }
+
+  /**
+   * Accepts HS256 JSON Web Tokens signed with {@code secret} (at least 32 bytes), with the defaults
+   * of {@link JwtAuthenticator}: {@code exp} required, 60 s clock skew, any issuer and audience.
+   *
+   * @throws IllegalArgumentException if the secret is shorter than 32 bytes
+   */
+  public static Authenticator jwtHs256(byte[] secret) {
+    return JwtAuthenticator.hs256(secret).build();
+  }
+
+  /**
+   * Accepts RS256 JSON Web Tokens signed by the private key of {@code publicKey} (RSA, at least 2048
+   * bits), with the defaults of {@link JwtAuthenticator}.
+   *
+   * @throws IllegalArgumentException if the key is not a large enough RSA key
+   */
+  public static Authenticator jwtRs256(PublicKey publicKey) {
+    return JwtAuthenticator.rs256(publicKey).build();
+  }
+
+  /**
+   * Names the peer after its verified TLS client certificate: the subject's CN, or its first DNS
+   * subject alternative name; no roles, any service. See {@link MtlsAuthenticator} for the server
+   * TLS settings it relies on and for other mappings.
+   */
+  public static Authenticator mutualTls() {
+    return MtlsAuthenticator.create();
   }
 
   /**

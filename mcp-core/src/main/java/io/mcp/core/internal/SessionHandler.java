@@ -114,7 +114,9 @@ abstract class SessionHandler extends ChannelDuplexHandler {
       if (done.isSuccess()) {
         transportReady();
       } else {
-        abort("TLS handshake failed: " + rootMessage(done.cause()));
+        String reason = "TLS handshake failed: " + rootMessage(done.cause());
+        log.info("connection from {}: {}", ctx.channel().remoteAddress(), reason);
+        abort(reason);
       }
       return;
     }
@@ -431,6 +433,10 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+    String message = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+    // Certificate failures say little on their own ("NotAfter: ..."): name the kind of failure.
+    return root instanceof java.security.cert.CertificateException && root.getMessage() != null
+        ? root.getClass().getSimpleName() + ": " + message
+        : message;
   }
 }
