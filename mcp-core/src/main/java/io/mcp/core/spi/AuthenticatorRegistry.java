@@ -1,29 +1,21 @@
 package io.mcp.core.spi;
 
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
+import io.mcp.core.internal.NamedProviders;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
-import java.util.TreeSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The {@link AuthenticatorProvider}s found by {@link ServiceLoader}, plus any registered by hand.
- * A provider that fails to load is skipped with a log line; when two share a name the higher
+ * The {@link AuthenticatorProvider}s found by {@link java.util.ServiceLoader}, plus any registered by
+ * hand. A provider that fails to load is skipped with a log line; when two share a name the higher
  * {@link AuthenticatorProvider#priority()} wins.
  *
  * <p>Thread-safe.
  */
 public final class AuthenticatorRegistry {
-  private static final Logger log = LoggerFactory.getLogger(AuthenticatorRegistry.class);
   private static volatile AuthenticatorRegistry defaultRegistry;
 
-  private final Map<String, AuthenticatorProvider> providers = new HashMap<>();
+  private final NamedProviders<AuthenticatorProvider> providers =
+      new NamedProviders<>("authenticator", AuthenticatorProvider::name, AuthenticatorProvider::priority);
 
   /** An empty registry (for tests and for embedding without ServiceLoader). */
   public AuthenticatorRegistry() {}
@@ -36,9 +28,7 @@ public final class AuthenticatorRegistry {
         registry = defaultRegistry;
         if (registry == null) {
           registry = new AuthenticatorRegistry();
-          for (AuthenticatorProvider provider : load()) {
-            registry.register(provider);
-          }
+          registry.providers.loadAll(AuthenticatorProvider.class);
           defaultRegistry = registry;
         }
       }
@@ -46,36 +36,15 @@ public final class AuthenticatorRegistry {
     return registry;
   }
 
-  private static List<AuthenticatorProvider> load() {
-    List<AuthenticatorProvider> loaded = new ArrayList<>();
-    var iterator = ServiceLoader.load(AuthenticatorProvider.class).iterator();
-    while (true) {
-      try {
-        if (!iterator.hasNext()) {
-          break;
-        }
-        loaded.add(iterator.next());
-      } catch (ServiceConfigurationError e) {
-        log.warn("skipping an authenticator provider that failed to load: {}", e.getMessage());
-      }
-    }
-    loaded.sort(Comparator.comparingInt(AuthenticatorProvider::priority));
-    return loaded;
-  }
-
   /** Adds {@code provider}; it replaces a provider of the same name with a lower or equal priority. */
-  public synchronized AuthenticatorRegistry register(AuthenticatorProvider provider) {
-    Objects.requireNonNull(provider, "provider");
-    AuthenticatorProvider existing = providers.get(provider.name());
-    if (existing == null || existing.priority() <= provider.priority()) {
-      providers.put(provider.name(), provider);
-    }
+  public AuthenticatorRegistry register(AuthenticatorProvider provider) {
+    providers.register(provider);
     return this;
   }
 
   /** The names of the registered providers, sorted. */
-  public synchronized List<String> names() {
-    return new ArrayList<>(new TreeSet<>(providers.keySet()));
+  public List<String> names() {
+    return providers.names();
   }
 
   /**
@@ -84,14 +53,6 @@ public final class AuthenticatorRegistry {
    * @throws IllegalArgumentException if no provider has that name, or the settings are invalid
    */
   public Authenticator create(String name, Map<String, String> settings) {
-    AuthenticatorProvider provider;
-    synchronized (this) {
-      provider = providers.get(name);
-    }
-    if (provider == null) {
-      throw new IllegalArgumentException(
-          "no authenticator named \"" + name + "\" (available: " + names() + ")");
-    }
-    return provider.create(settings);
+    return providers.get(name).create(settings);
   }
 }

@@ -1,12 +1,9 @@
 package io.mcp.core.spi;
 
 import io.mcp.codec.Command;
+import io.mcp.core.internal.NamedProviders;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The extension commands a server or client accepts: a table from command byte to handler. Built
@@ -15,7 +12,6 @@ import org.slf4j.LoggerFactory;
  * <p>Immutable once built, thread-safe.
  */
 public final class ExtensionRegistry {
-  private static final Logger log = LoggerFactory.getLogger(ExtensionRegistry.class);
   private static final ExtensionRegistry EMPTY = new ExtensionRegistry(new ExtensionCommandHandler[256]);
 
   private final ExtensionCommandHandler[] handlers;
@@ -29,21 +25,9 @@ public final class ExtensionRegistry {
     return EMPTY;
   }
 
-  /** The providers found through {@link ServiceLoader}, a broken one skipped with a log line. */
+  /** The providers found through {@link java.util.ServiceLoader}, a broken one skipped with a log line. */
   public static List<ExtensionCommandProvider> loadProviders() {
-    List<ExtensionCommandProvider> loaded = new ArrayList<>();
-    var iterator = ServiceLoader.load(ExtensionCommandProvider.class).iterator();
-    while (true) {
-      try {
-        if (!iterator.hasNext()) {
-          break;
-        }
-        loaded.add(iterator.next());
-      } catch (ServiceConfigurationError e) {
-        log.warn("skipping an extension command provider that failed to load: {}", e.getMessage());
-      }
-    }
-    return loaded;
+    return NamedProviders.load(ExtensionCommandProvider.class, "extension command");
   }
 
   /**
