@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -56,7 +57,7 @@ class EchoServerCommandTest {
         assertThat(session.heartbeatInterval().toMillis()).isEqualTo(1000);
         for (String type : new String[] {"config.get", "anything-at-all"}) {
           Reply reply = session.requestBlocking(type, ByteBuffer.wrap("ping me back".getBytes(StandardCharsets.UTF_8)),
-              java.time.Duration.ofSeconds(10));
+              Duration.ofSeconds(10));
           assertThat(new String(reply.bodyBytes(), StandardCharsets.UTF_8)).isEqualTo("ping me back");
         }
 
