@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     name = "mcp-examples",
     mixinStandardHelpOptions = true,
     description = "MCP for Java (Modular Control Plane) examples.",
-    subcommands = {CodecDemoCommand.class, EchoServerCommand.class},
+    subcommands = {DemoCommand.class, CodecDemoCommand.class, EchoServerCommand.class},
     synopsisSubcommandLabel = "COMMAND")
 public final class Main implements Runnable {
   /** Runs the command named by the first argument; with none, the demo. */
@@ -21,7 +21,7 @@ public final class Main implements Runnable {
 
   static int run(String... args) {
     if (args.length == 0) {
-      args = new String[] {"codec-demo"};
+      args = new String[] {"demo"};
     }
     return new CommandLine(new Main()).execute(args);
   }

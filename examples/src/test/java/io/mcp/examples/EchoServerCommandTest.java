@@ -86,4 +86,18 @@ class EchoServerCommandTest {
   void codecDemo_succeeds() {
     assertThat(Main.run("codec-demo")).isZero();
   }
+
+  @Test
+  void controlPlaneDemo_runsItsStepsAndConverges() throws Exception {
+    java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream out = new java.io.PrintStream(buffer, true, StandardCharsets.UTF_8);
+
+    int code = new ControlPlaneDemo(out).run(io.mcp.core.InMemoryConfigStore::new, 0, true);
+
+    String text = buffer.toString(StandardCharsets.UTF_8);
+    assertThat(code).isZero();
+    assertThat(text).contains("payments@1: 3 acked, 0 rejected", "shipping@1: 1 acked, 0 rejected",
+        "payments@2: 2 acked, 1 rejected", "NACK payments@2: line 1: expected key=value",
+        "rolled payments back to the content of version 1 as version 3", "payments@3: 3 acked, 0 rejected");
+  }
 }

@@ -1,0 +1,153 @@
+package io.mcp.examples;
+
+import io.mcp.core.Agent;
+import io.mcp.core.AgentOptions;
+import io.mcp.core.Controller;
+import io.mcp.core.ControllerOptions;
+import io.mcp.core.FleetEvent;
+import io.mcp.core.NodeView;
+import io.mcp.core.ReconnectPolicy;
+import io.mcp.core.RolloutCondition;
+import io.mcp.core.RolloutResult;
+import io.mcp.core.ServerOptions;
+import io.mcp.core.auth.Authenticators;
+import io.mcp.core.spi.ConfigStore;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
+
+/**
+ * The control-plane demo: a controller and a few agents for two services on loopback; a config is
+ * applied and every agent ACKs it, one agent NACKs a config it cannot parse, and the service is
+ * rolled back. Then it keeps running until Ctrl-C (or returns at once with {@code --exit}).
+ */
+final class ControlPlaneDemo {
+  static final String TOKEN = "demo-token";
+
+  private final PrintStream out;
+  /** Answers (ACK or NACK) printed so far, by "service@version". */
+  private final java.util.Map<String, Integer> printed = new java.util.concurrent.ConcurrentHashMap<>();
+
+  ControlPlaneDemo(PrintStream out) {
+    this.out = out;
+  }
+
+  int run(Supplier<ConfigStore> stores, int port, boolean exit) throws Exception {
+    List<AutoCloseable> resources = new ArrayList<>();
+    ConfigStore store = stores.get();
+    resources.add(store);
+    Controller controller = Controller.create(ControllerOptions.builder(ServerOptions.builder()
+        .host("127.0.0.1").port(port).serverId("demo-controller")
+        .authenticator(Authenticators.staticToken(TOKEN)).build(), store).build()).start();
+    resources.add(0, controller);
+    out.println("controller listening on 127.0.0.1:" + controller.port() + " (MCP/1 over TCP)");
+    controller.subscribe(this::print);
+
+    InetSocketAddress endpoint = new InetSocketAddress("127.0.0.1", controller.port());
+    String[][] fleet = {{"pay-1", "payments", "eu-1"}, {"pay-2", "payments", "eu-2"}, {"pay-3", "payments", "us-1"},
+        {"ship-1", "shipping", "eu-1"}};
+    for (String[] node : fleet) {
+      boolean strict = node[0].equals("pay-3"); // this node refuses configs it cannot parse
+      Agent agent = Agent.create(AgentOptions.builder(node[0]).services(node[1]).endpoint(endpoint)
+          .token(TOKEN).metadata("zone", node[2])
+          .reconnectPolicy(ReconnectPolicy.builder().initialBackoff(Duration.ofMillis(50)).build())
+          .configListener((service, version, config) -> {
+            String text = StandardCharsets.UTF_8.decode(config).toString();
+            if (strict && !text.contains("=")) {
+              throw new IllegalArgumentException("line 1: expected key=value, got \"" + text + "\"");
+            }
+          }).build()).start();
+      resources.add(0, agent);
+    }
+    awaitConnected(controller, fleet.length);
+
+    long v1 = controller.apply("payments", "limit=100".getBytes(StandardCharsets.UTF_8));
+    report(controller.awaitRollout("payments", v1, RolloutCondition.all(), Duration.ofSeconds(10)));
+    long s1 = controller.apply("shipping", "carrier=dhl".getBytes(StandardCharsets.UTF_8));
+    report(controller.awaitRollout("shipping", s1, RolloutCondition.all(), Duration.ofSeconds(10)));
+
+    long bad = controller.apply("payments", "limit: 250".getBytes(StandardCharsets.UTF_8));
+    report(controller.awaitRollout("payments", bad, RolloutCondition.all(), Duration.ofSeconds(10)));
+
+    long back = controller.rollback("payments", v1);
+    out.println("rolled payments back to the content of version " + v1 + " as version " + back);
+    report(controller.awaitRollout("payments", back, RolloutCondition.all(), Duration.ofSeconds(10)));
+
+    out.println();
+    out.printf("%-8s %-10s %-7s %-8s %s%n", "NODE", "SERVICE", "ZONE", "APPLIED", "LAST REJECTION");
+    for (NodeView node : controller.nodes()) {
+      String service = node.services().iterator().next();
+      NodeView.Rejection rejection = node.rejections().get(service);
+      out.printf("%-8s %-10s %-7s %-8d %s%n", node.nodeId(), service, node.metadata().get("zone"),
+          node.appliedVersion(service), rejection == null ? "-" : "v" + rejection.version() + ": " + rejection.reason());
+    }
+    out.println();
+    boolean converged = controller.nodes().stream().allMatch(n -> n.appliedVersion(
+        n.services().iterator().next()) == controller.releasedVersion(n.services().iterator().next()));
+    if (exit) {
+      closeAll(resources);
+      return converged ? 0 : 1;
+    }
+    out.println("Everything keeps running. Try: java -jar examples/target/mcp-examples.jar echo-server --port 7401");
+    out.println("Press Ctrl-C to stop.");
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      closeAll(resources);
+      out.println("stopped");
+      stopped.countDown();
+    }, "demo-shutdown"));
+    stopped.await();
+    return 0;
+  }
+
+  private void print(FleetEvent event) {
+    if (event.type() == FleetEvent.Type.APPLIED || event.type() == FleetEvent.Type.REJECTED) {
+      printed.merge(event.service() + "@" + event.version(), 1, Integer::sum);
+    }
+    switch (event.type()) {
+      case APPLIED -> out.printf("  %-8s ACK  %s@%d%n", event.nodeId(), event.service(), event.version());
+      case REJECTED -> out.printf("  %-8s NACK %s@%d: %s%n", event.nodeId(), event.service(), event.version(),
+          event.detail());
+      case CONNECTED -> out.printf("  %-8s connected (%s, zone %s)%n", event.nodeId(), event.service(),
+          event.node().metadata().get("zone"));
+      default -> { }
+    }
+  }
+
+  private void report(RolloutResult result) throws InterruptedException {
+    // Events reach subscribers asynchronously: let this rollout's answers be printed first.
+    int answers = result.acked().size() + result.rejected().size();
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (printed.getOrDefault(result.service() + "@" + result.version(), 0) < answers
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    out.printf("%s@%d: %d acked, %d rejected, %d silent%n%n", result.service(), result.version(),
+        result.acked().size(), result.rejected().size(), result.timedOut().size());
+  }
+
+  private static void awaitConnected(Controller controller, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (controller.nodes().stream().filter(NodeView::connected).count() < count) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("agents did not connect within 10 s");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  private static void closeAll(List<AutoCloseable> resources) {
+    for (AutoCloseable resource : resources) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        // best effort on the way out
+      }
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package io.mcp.examples;
+
+import io.mcp.core.InMemoryConfigStore;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code demo}: the control plane at work on loopback. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run a controller and agents on loopback: apply, ACK, NACK, rollback; then keep running.")
+final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--mcp-port", defaultValue = "7400", description = "Controller's MCP/1 port (default: ${DEFAULT-VALUE}; 0 = any).")
+  int mcpPort;
+
+  @Option(names = "--exit", description = "Stop after the scripted steps instead of running until Ctrl-C.")
+  boolean exit;
+
+  @Override
+  public Integer call() throws Exception {
+    return new ControlPlaneDemo(System.out).run(InMemoryConfigStore::new, mcpPort, exit);
+  }
+}
