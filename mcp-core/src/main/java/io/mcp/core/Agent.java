@@ -10,6 +10,8 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,7 +22,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -71,7 +75,7 @@ public final class Agent implements AutoCloseable {
       metadata.put(ControlMessages.SERVICES_METADATA,
           String.join(",", options.services().subList(1, options.services().size())));
     }
-    metadata.put(ControlMessages.TRANSPORT_METADATA, "tcp");
+    metadata.put(ControlMessages.TRANSPORT_METADATA, options.transport().name());
     ClientOptions.Builder client = ClientOptions.builder(options.nodeId())
         .serviceName(options.services().get(0))
         .token(options.token())
@@ -79,11 +83,15 @@ public final class Agent implements AutoCloseable {
         .handlers(MessageHandlers.builder().on(ControlMessages.UPDATE, this::onUpdate).build());
     metadata.forEach(client::metadata);
     this.client = McpClient.create(options.clientCustomizer().apply(client).build());
-    this.connection = ReconnectingClient.create(this.client, options.endpoints(), options.reconnectPolicy(),
+    List<SocketAddress> addresses = new ArrayList<>();
+    for (InetSocketAddress endpoint : options.endpoints()) {
+      addresses.add(options.transport().connectAddress(endpoint));
+    }
+    this.connection = ReconnectingClient.create(this.client, addresses, options.reconnectPolicy(),
         this::appliedVersions);
     this.connection.addListener(new ConnectionListener() {
       @Override
-      public void onConnected(Session session, java.net.InetSocketAddress endpoint) {
+      public void onConnected(Session session, SocketAddress endpoint) {
         sendStatus(session);
       }
     });
@@ -356,5 +364,6 @@ public final class Agent implements AutoCloseable {
     closed = true;
     connection.close();
     client.close();
+    options.transport().close();
   }
 }

@@ -33,6 +33,7 @@ public final class AgentOptions {
   private final Duration statusInterval;
   private final ReconnectPolicy reconnectPolicy;
   private final TlsOptions tls;
+  private final AgentTransport transport;
   private final UnaryOperator<ClientOptions.Builder> clientCustomizer;
 
   private AgentOptions(Builder b) {
@@ -45,6 +46,7 @@ public final class AgentOptions {
     statusInterval = b.statusInterval;
     reconnectPolicy = b.reconnectPolicy;
     tls = b.tls;
+    transport = b.transport;
     clientCustomizer = b.clientCustomizer;
     orderedServices = List.copyOf(b.services);
   }
@@ -95,6 +97,11 @@ public final class AgentOptions {
     return tls;
   }
 
+  /** How the controllers are reached; default {@link AgentTransport#tcp()}. */
+  public AgentTransport transport() {
+    return transport;
+  }
+
   UnaryOperator<ClientOptions.Builder> clientCustomizer() {
     return clientCustomizer;
   }
@@ -111,6 +118,7 @@ public final class AgentOptions {
     private Duration statusInterval = Duration.ofSeconds(10);
     private ReconnectPolicy reconnectPolicy = ReconnectPolicy.defaults();
     private TlsOptions tls;
+    private AgentTransport transport = AgentTransport.tcp();
     private UnaryOperator<ClientOptions.Builder> clientCustomizer = UnaryOperator.identity();
 
     private Builder(String nodeId) {
@@ -175,6 +183,15 @@ public final class AgentOptions {
 
     public Builder tls(TlsOptions tls) {
       this.tls = tls;
+      return this;
+    }
+
+    /**
+     * The transport to the controllers, for example mcp-grpc's gRPC transport; default TCP. The
+     * agent closes it when it closes.
+     */
+    public Builder transport(AgentTransport transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
       return this;
     }
 

@@ -1,6 +1,6 @@
 package io.mcp.core;
 
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 
 /**
@@ -9,14 +9,14 @@ import java.time.Duration;
  */
 public interface ConnectionListener {
   /** A session to {@code endpoint} became READY. */
-  default void onConnected(Session session, InetSocketAddress endpoint) {}
+  default void onConnected(Session session, SocketAddress endpoint) {}
 
   /** The session to {@code endpoint} ended. */
-  default void onDisconnected(Session session, InetSocketAddress endpoint, SessionClose close) {}
+  default void onDisconnected(Session session, SocketAddress endpoint, SessionClose close) {}
 
   /** An attempt to connect to {@code endpoint} failed before READY. */
-  default void onConnectFailed(InetSocketAddress endpoint, Throwable cause) {}
+  default void onConnectFailed(SocketAddress endpoint, Throwable cause) {}
 
   /** Attempt {@code attempt} (0-based) to {@code endpoint} will start after {@code delay}. */
-  default void onReconnectScheduled(int attempt, Duration delay, InetSocketAddress endpoint) {}
+  default void onReconnectScheduled(int attempt, Duration delay, SocketAddress endpoint) {}
 }

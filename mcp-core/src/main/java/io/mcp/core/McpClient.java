@@ -13,9 +13,12 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.Channel;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +45,7 @@ public final class McpClient implements AutoCloseable {
   private final boolean ownGroup;
   private final ExecutorService ownExecutor;
   private final EventLoopGroup group;
+  private volatile EventLoopGroup localGroup;
 
   private McpClient(ClientOptions options) {
     this.options = options;
@@ -76,33 +80,40 @@ public final class McpClient implements AutoCloseable {
     return options;
   }
 
-  /** Connects with the options' applied versions. See {@link #connect(InetSocketAddress, java.util.Map)}. */
-  public CompletableFuture<Session> connect(InetSocketAddress address) {
+  /** Connects with the options' applied versions. See {@link #connect(SocketAddress, java.util.Map)}. */
+  public CompletableFuture<Session> connect(SocketAddress address) {
     return connect(address, options.appliedVersions());
   }
 
   /**
-   * Connects to {@code address} and handshakes, telling the server {@code appliedVersions}.
+   * Connects to {@code address} and handshakes, telling the server {@code appliedVersions}. An
+   * {@link InetSocketAddress} is reached over TCP (with TLS if configured); a Netty {@link
+   * LocalAddress} over an in-VM channel, which is how relaying transports (gRPC) carry sessions.
    *
    * @return completes with the READY session; fails with the connect error, or with an {@link
    *     McpException} carrying the CLOSE code if the session closed before READY (for example
    *     UNAUTHENTICATED or HANDSHAKE_TIMEOUT)
    */
-  public CompletableFuture<Session> connect(InetSocketAddress address, java.util.Map<String, Long> appliedVersions) {
+  public CompletableFuture<Session> connect(SocketAddress address, java.util.Map<String, Long> appliedVersions) {
     CompletableFuture<Session> result = new CompletableFuture<>();
     Hello hello = ClientSessionHandler.hello(options.nodeId(), options.serviceName(), options.token(),
         options.heartbeatInterval().toMillis(), appliedVersions, options.metadata());
+    boolean tcp = !(address instanceof LocalAddress);
     Bootstrap bootstrap = new Bootstrap()
-        .group(group)
-        .channel(Transports.clientChannel(group))
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        .group(tcp ? group : localGroup())
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
             new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark()))
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(options.connectTimeout().toMillis(), Integer.MAX_VALUE))
-        .handler(new ChannelInitializer<SocketChannel>() {
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(options.connectTimeout().toMillis(), Integer.MAX_VALUE));
+    if (tcp) {
+      bootstrap.channel(Transports.clientChannel(group))
+          .option(ChannelOption.TCP_NODELAY, true)
+          .option(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    } else {
+      bootstrap.channel(LocalChannel.class);
+    }
+    bootstrap.handler(new ChannelInitializer<Channel>() {
           @Override
-          protected void initChannel(SocketChannel ch) {
+          protected void initChannel(Channel ch) {
             NettySession session = new NettySession(ch, sessionConfig);
             session.addListener(new SessionListener() {
               @Override
@@ -116,8 +127,9 @@ public final class McpClient implements AutoCloseable {
                     "session to " + address + " closed before READY: " + close));
               }
             });
-            if (sslContext != null) {
-              ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc(), address.getHostString(), address.getPort()));
+            if (sslContext != null && tcp) {
+              InetSocketAddress inet = (InetSocketAddress) address;
+              ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc(), inet.getHostString(), inet.getPort()));
             }
             var decoder = ClientSessionHandler.newDecoder(sessionConfig);
             ch.pipeline().addLast("mcp-decoder", decoder);
@@ -132,9 +144,27 @@ public final class McpClient implements AutoCloseable {
     return result;
   }
 
+  private EventLoopGroup localGroup() {
+    EventLoopGroup local = localGroup;
+    if (local == null) {
+      synchronized (this) {
+        local = localGroup;
+        if (local == null) {
+          local = Transports.newLocalGroup(1, "mcp-client-local");
+          localGroup = local;
+        }
+      }
+    }
+    return local;
+  }
+
   /** Releases the event loops this client owns (not a shared group). Open sessions are closed abruptly. */
   @Override
   public void close() {
+    EventLoopGroup local = localGroup;
+    if (local != null) {
+      local.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
     if (ownExecutor != null) {
       ownExecutor.shutdownNow();
     }

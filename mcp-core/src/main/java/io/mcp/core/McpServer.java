@@ -19,7 +19,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -62,9 +63,11 @@ public final class McpServer implements AutoCloseable {
   private final boolean ownGroup;
   private final ExecutorService ownExecutor;
   private final EventLoopGroup group;
+  private final EventLoopGroup localGroup;
   private final Set<NettySession> sessions = ConcurrentHashMap.newKeySet();
   private final Object lifecycle = new Object();
   private Channel serverChannel;
+  private Channel localChannel;
   private CompletableFuture<Void> shutdown;
 
   private McpServer(ServerOptions options) {
@@ -95,6 +98,7 @@ public final class McpServer implements AutoCloseable {
     this.sslContext = options.tls() != null ? options.tls().newServerContext() : null;
     this.ownGroup = options.eventLoopGroup() == null;
     this.group = ownGroup ? Transports.newGroup(options.ioThreads(), "mcp-server") : options.eventLoopGroup();
+    this.localGroup = Transports.newLocalGroup(options.ioThreads(), "mcp-server-local");
   }
 
   /**
@@ -129,33 +133,69 @@ public final class McpServer implements AutoCloseable {
           .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
           .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
               new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark()))
-          .childHandler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              NettySession session = new NettySession(ch, sessionConfig);
-              sessions.add(session);
-              if (sslContext != null) {
-                ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
-              }
-              var decoder = ServerSessionHandler.newDecoder(sessionConfig);
-              ch.pipeline().addLast("mcp-decoder", decoder);
-              ch.pipeline().addLast("mcp-session", new ServerSessionHandler(sessionConfig, session, decoder, gate,
-                  options.authenticator(), options.serverId(), options::negotiateHeartbeat));
-            }
-          });
+          .childHandler(sessionInitializer(true));
       InetSocketAddress address = new InetSocketAddress(options.host(), options.port());
       try {
         serverChannel = bootstrap.bind(address).syncUninterruptibly().channel();
+        localChannel = new ServerBootstrap()
+            .group(localGroup)
+            .channel(LocalServerChannel.class)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark()))
+            .childHandler(sessionInitializer(false))
+            .bind(new LocalAddress("mcp-" + options.serverId() + "-" + Long.toHexString(System.nanoTime())))
+            .syncUninterruptibly().channel();
       } catch (RuntimeException e) {
+        if (serverChannel != null) {
+          serverChannel.close();
+        }
         if (ownGroup) {
           group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
+        localGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         throw new IllegalStateException("cannot bind MCP server to " + address + ": " + e.getMessage(), e);
       }
       log.info("MCP server {} listening on {} ({}{})", options.serverId(), serverChannel.localAddress(),
           Transports.epollAvailable() && ownGroup ? "epoll" : "nio or shared group", sslContext != null ? ", TLS" : "");
       return this;
     }
+  }
+
+  private ChannelInitializer<Channel> sessionInitializer(boolean tls) {
+    return new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        NettySession session = new NettySession(ch, sessionConfig);
+        sessions.add(session);
+        if (tls && sslContext != null) {
+          ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
+        }
+        var decoder = ServerSessionHandler.newDecoder(sessionConfig);
+        ch.pipeline().addLast("mcp-decoder", decoder);
+        ch.pipeline().addLast("mcp-session", new ServerSessionHandler(sessionConfig, session, decoder, gate,
+            options.authenticator(), options.serverId(), options::negotiateHeartbeat));
+      }
+    };
+  }
+
+  /**
+   * The in-VM address on which other transports hand sessions to this server: a transport that
+   * connects a Netty {@code LocalChannel} here and relays MCP/1 bytes gets a session exactly like a
+   * TCP one (same handshake, authentication, heartbeat, limits and handlers). The gRPC transport of
+   * mcp-grpc works this way. Available once started.
+   */
+  public LocalAddress localTransportAddress() {
+    synchronized (lifecycle) {
+      if (localChannel == null) {
+        throw new IllegalStateException("server not started");
+      }
+      return (LocalAddress) localChannel.localAddress();
+    }
+  }
+
+  /** The event loop group the server runs on (its own or the shared one). */
+  public EventLoopGroup eventLoopGroup() {
+    return group;
   }
 
   /** The bound port (useful after binding port 0). */
@@ -234,6 +274,9 @@ public final class McpServer implements AutoCloseable {
       if (serverChannel != null) {
         serverChannel.close().syncUninterruptibly();
       }
+      if (localChannel != null) {
+        localChannel.close().syncUninterruptibly();
+      }
     }
     List<CompletableFuture<SessionClose>> closing = new ArrayList<>();
     for (NettySession session : sessions) {
@@ -249,6 +292,7 @@ public final class McpServer implements AutoCloseable {
           if (ownExecutor != null) {
             ownExecutor.shutdownNow();
           }
+          localGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
           if (ownGroup) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> shutdown.complete(null));
           } else {

@@ -2,7 +2,7 @@ package io.mcp.core;
 
 import io.mcp.codec.CloseCode;
 import io.mcp.codec.ErrorCode;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
@@ -40,7 +40,7 @@ public final class ReconnectingClient implements AutoCloseable {
   }
 
   private final McpClient client;
-  private final List<InetSocketAddress> endpoints;
+  private final List<SocketAddress> endpoints;
   private final ReconnectPolicy policy;
   private final Supplier<Map<String, Long>> appliedVersions;
   private final Scheduler scheduler;
@@ -56,7 +56,7 @@ public final class ReconnectingClient implements AutoCloseable {
   private long readySinceNanos;
   private CompletableFuture<Session> nextSession = new CompletableFuture<>();
 
-  ReconnectingClient(McpClient client, List<InetSocketAddress> endpoints, ReconnectPolicy policy,
+  ReconnectingClient(McpClient client, List<? extends SocketAddress> endpoints, ReconnectPolicy policy,
       Supplier<Map<String, Long>> appliedVersions, Scheduler scheduler, DoubleSupplier random) {
     this.client = Objects.requireNonNull(client, "client");
     if (endpoints.isEmpty()) {
@@ -74,7 +74,7 @@ public final class ReconnectingClient implements AutoCloseable {
    *
    * @param appliedVersions called before every handshake: service to last applied version
    */
-  public static ReconnectingClient create(McpClient client, List<InetSocketAddress> endpoints,
+  public static ReconnectingClient create(McpClient client, List<? extends SocketAddress> endpoints,
       ReconnectPolicy policy, Supplier<Map<String, Long>> appliedVersions) {
     var loop = client.eventLoopGroup().next();
     Scheduler scheduler = new Scheduler() {
@@ -93,7 +93,8 @@ public final class ReconnectingClient implements AutoCloseable {
   }
 
   /** {@link #create(McpClient, List, ReconnectPolicy, Supplier)} with the options' applied versions. */
-  public static ReconnectingClient create(McpClient client, List<InetSocketAddress> endpoints, ReconnectPolicy policy) {
+  public static ReconnectingClient create(McpClient client, List<? extends SocketAddress> endpoints,
+      ReconnectPolicy policy) {
     Map<String, Long> versions = client.options().appliedVersions();
     return create(client, endpoints, policy, () -> versions);
   }
@@ -115,18 +116,24 @@ public final class ReconnectingClient implements AutoCloseable {
     return this;
   }
 
-  /** The READY session, if there is one now. */
+  /** The READY session, if there is one now (never one that is already closing). */
   public Optional<Session> session() {
     synchronized (lock) {
-      return Optional.ofNullable(current);
+      return Optional.ofNullable(live());
     }
   }
 
   /** The current session if READY, else the next one to become READY. */
   public CompletableFuture<Session> awaitSession() {
     synchronized (lock) {
-      return current != null ? CompletableFuture.completedFuture(current) : nextSession;
+      Session live = live();
+      return live != null ? CompletableFuture.completedFuture(live) : nextSession;
     }
+  }
+
+  /** Under the lock: the current session unless it has started closing. */
+  private Session live() {
+    return current != null && !current.state().isTerminating() ? current : null;
   }
 
   /** A request on the current session; fails with UNAVAILABLE when there is none (never queued). */
@@ -139,14 +146,14 @@ public final class ReconnectingClient implements AutoCloseable {
   }
 
   /** The endpoint the next attempt will use, or the current session uses. */
-  public InetSocketAddress endpoint() {
+  public SocketAddress endpoint() {
     synchronized (lock) {
       return endpoints.get(endpointIndex);
     }
   }
 
   private void connect() {
-    InetSocketAddress endpoint;
+    SocketAddress endpoint;
     synchronized (lock) {
       if (closed) {
         return;
@@ -169,7 +176,7 @@ public final class ReconnectingClient implements AutoCloseable {
     });
   }
 
-  private void onConnected(Session session, InetSocketAddress endpoint) {
+  private void onConnected(Session session, SocketAddress endpoint) {
     CompletableFuture<Session> waiters;
     synchronized (lock) {
       if (closed) {
@@ -189,7 +196,7 @@ public final class ReconnectingClient implements AutoCloseable {
     session.closeFuture().thenAccept(close -> onDisconnected(session, endpoint, close));
   }
 
-  private void onConnectFailed(InetSocketAddress endpoint, Throwable error) {
+  private void onConnectFailed(SocketAddress endpoint, Throwable error) {
     Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
         ? error.getCause() : error;
     log.debug("connect to {} failed: {}", endpoint, cause.toString());
@@ -205,7 +212,7 @@ public final class ReconnectingClient implements AutoCloseable {
     scheduleReconnect(false);
   }
 
-  private void onDisconnected(Session session, InetSocketAddress endpoint, SessionClose close) {
+  private void onDisconnected(Session session, SocketAddress endpoint, SessionClose close) {
     boolean goingAway = close.initiator() == SessionClose.Initiator.REMOTE && close.code() == CloseCode.GOING_AWAY;
     synchronized (lock) {
       if (current == session) {
@@ -228,7 +235,7 @@ public final class ReconnectingClient implements AutoCloseable {
   private void scheduleReconnect(boolean goingAway) {
     long delay;
     int thisAttempt;
-    InetSocketAddress next;
+    SocketAddress next;
     synchronized (lock) {
       if (closed) {
         return;

@@ -364,7 +364,7 @@ class ControlPlaneTest {
         .configListener(r));
     agent.connection().addListener(new ConnectionListener() {
       @Override
-      public void onDisconnected(Session session, InetSocketAddress endpoint, SessionClose close) {
+      public void onDisconnected(Session session, java.net.SocketAddress endpoint, SessionClose close) {
         closes.add(close);
       }
     });

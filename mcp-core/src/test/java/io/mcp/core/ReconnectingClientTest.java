@@ -108,14 +108,14 @@ class ReconnectingClientTest {
     FakeScheduler scheduler = new FakeScheduler();
     List<InetSocketAddress> endpoints = List.of(new InetSocketAddress("127.0.0.1", closedPort()),
         new InetSocketAddress("127.0.0.1", closedPort()));
-    List<InetSocketAddress> tried = new ArrayList<>();
+    List<java.net.SocketAddress> tried = new ArrayList<>();
     ReconnectingClient rc = new ReconnectingClient(client("n"), endpoints, ReconnectPolicy.builder()
         .initialBackoff(Duration.ofMillis(100)).maxBackoff(Duration.ofMillis(1000)).build(), Map::of, scheduler,
         () -> 0.5);
     closeables.add(rc);
     rc.addListener(new ConnectionListener() {
       @Override
-      public void onConnectFailed(InetSocketAddress endpoint, Throwable cause) {
+      public void onConnectFailed(java.net.SocketAddress endpoint, Throwable cause) {
         synchronized (tried) {
           tried.add(endpoint);
         }
@@ -190,17 +190,17 @@ class ReconnectingClientTest {
     closeables.add(rc);
     rc.addListener(new ConnectionListener() {
       @Override
-      public void onConnected(Session session, InetSocketAddress endpoint) {
+      public void onConnected(Session session, java.net.SocketAddress endpoint) {
         events.add("connected " + session.identity().name());
       }
 
       @Override
-      public void onDisconnected(Session session, InetSocketAddress endpoint, SessionClose close) {
+      public void onDisconnected(Session session, java.net.SocketAddress endpoint, SessionClose close) {
         events.add("disconnected " + close.code().name());
       }
 
       @Override
-      public void onReconnectScheduled(int attempt, Duration delay, InetSocketAddress endpoint) {
+      public void onReconnectScheduled(int attempt, Duration delay, java.net.SocketAddress endpoint) {
         events.add("scheduled " + (delay.compareTo(Duration.ofMillis(100)) < 0 ? "<100ms" : delay.toString()));
       }
     });

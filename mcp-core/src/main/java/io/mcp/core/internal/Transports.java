@@ -31,6 +31,12 @@ public final class Transports {
         : new MultiThreadIoEventLoopGroup(threads, factory, NioIoHandler.newFactory());
   }
 
+  /** A group for in-VM {@code LocalChannel}s (they cannot register on NIO or epoll loops). */
+  public static EventLoopGroup newLocalGroup(int threads, String name) {
+    return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true),
+        io.netty.channel.local.LocalIoHandler.newFactory());
+  }
+
   private static boolean isEpoll(EventLoopGroup group) {
     return group instanceof IoEventLoopGroup && ((IoEventLoopGroup) group).isIoType(EpollIoHandler.class);
   }
