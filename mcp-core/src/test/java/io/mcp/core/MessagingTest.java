@@ -365,4 +365,30 @@ class MessagingTest {
         .hasMessageContaining("message type of 256 bytes outside 1..255");
     assertThat(session.state()).isEqualTo(SessionState.READY);
   }
+
+  @Test
+  void burstOfSendsFromAnotherThread_everyOneIsFlushed_withoutLaterTraffic() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+    McpServer server = McpServer.create(ServerOptions.builder().host("127.0.0.1")
+        .authenticator(io.mcp.core.auth.Authenticators.allowAll())
+        .heartbeatInterval(Duration.ofSeconds(60)) // nothing else will flush a stranded write
+        .handlers(MessageHandlers.builder().onAsync("burst", m -> {
+          received.incrementAndGet();
+          return CompletableFuture.completedFuture(null);
+        }).build()).build()).start();
+    closeables.add(() -> server.shutdown(Duration.ofSeconds(2)).get(5, TimeUnit.SECONDS));
+    Session session = connect(server, ClientOptions.builder("burster").heartbeatInterval(Duration.ofSeconds(60)));
+    List<CompletableFuture<Void>> sends = new ArrayList<>();
+
+    for (int i = 0; i < 500; i++) {
+      sends.add(session.send("burst", bytes("#" + i)));
+    }
+
+    CompletableFuture.allOf(sends.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (received.get() < 500 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(received.get()).isEqualTo(500);
+  }
 }

@@ -56,11 +56,15 @@ public final class NettySession implements Session {
   SessionHandler handler;
   final SessionMessaging messaging;
   private final AtomicLong queuedBytes = new AtomicLong();
-  private final AtomicBoolean flushScheduled = new AtomicBoolean();
-  private final Runnable flushTask = () -> {
-    flushScheduled.set(false);
-    channel().flush();
-  };
+  /**
+   * Writes from any thread go through this queue and one drain task per batch: the task writes
+   * everything queued and then flushes, so a write can never land behind the flush meant for it.
+   */
+  private final java.util.Queue<PendingWrite> pendingWrites = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final Runnable drainTask = this::drainWrites;
+
+  private record PendingWrite(ByteBuf frame, int size, boolean budgeted, CompletableFuture<Void> result) {}
 
   public NettySession(Channel channel, SessionConfig config) {
     this.channel = channel;
@@ -299,21 +303,48 @@ public final class NettySession implements Session {
       } while (!queuedBytes.compareAndSet(queued, queued + size));
     }
     CompletableFuture<Void> result = new CompletableFuture<>();
-    channel.write(frame).addListener(f -> {
-      if (budgeted) {
-        queuedBytes.addAndGet(-size);
+    pendingWrites.add(new PendingWrite(frame, size, budgeted, result));
+    if (drainScheduled.compareAndSet(false, true)) {
+      try {
+        channel.eventLoop().execute(drainTask);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        drainScheduled.set(false);
+        drainWrites(); // the event loop is gone: fail what is queued
       }
-      if (f.isSuccess()) {
-        result.complete(null);
-      } else {
-        result.completeExceptionally(new RequestException(ErrorCode.UNAVAILABLE,
-            "write failed: " + f.cause().getMessage(), f.cause()));
-      }
-    });
-    if (flushScheduled.compareAndSet(false, true)) {
-      channel.eventLoop().execute(flushTask);
     }
     return result;
+  }
+
+  /** On the event loop: writes every queued frame, then flushes once. */
+  private void drainWrites() {
+    drainScheduled.set(false);
+    PendingWrite w;
+    boolean wrote = false;
+    while ((w = pendingWrites.poll()) != null) {
+      PendingWrite write = w;
+      if (!channel.isActive()) {
+        write.frame.release();
+        complete(write, new RequestException(ErrorCode.UNAVAILABLE, "session " + id + " is closed"));
+        continue;
+      }
+      channel.write(write.frame).addListener(f -> complete(write, f.isSuccess() ? null
+          : new RequestException(ErrorCode.UNAVAILABLE, "write failed: " + f.cause().getMessage(), f.cause())));
+      wrote = true;
+    }
+    if (wrote) {
+      channel.flush();
+    }
+  }
+
+  private void complete(PendingWrite write, RequestException failure) {
+    if (write.budgeted) {
+      queuedBytes.addAndGet(-write.size);
+    }
+    if (failure == null) {
+      write.result.complete(null);
+    } else {
+      write.result.completeExceptionally(failure);
+    }
   }
 
   void fireWritabilityChanged(boolean writable) {
