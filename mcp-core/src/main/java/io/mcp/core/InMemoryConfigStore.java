@@ -10,6 +10,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,12 +21,15 @@ import java.util.function.Consumer;
  * keeps the last {@code historyLimit} versions per service. Thread-safe.
  */
 public final class InMemoryConfigStore implements ConfigStore {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InMemoryConfigStore.class);
+
   private final int historyLimit;
   private final Clock clock;
   private final Map<String, Deque<ConfigVersion>> versions = new HashMap<>();
   private final Map<String, Long> lastVersion = new HashMap<>();
   private final Map<String, NodeRecord> ledger = new HashMap<>();
   private final List<Consumer<ConfigVersion>> watchers = new CopyOnWriteArrayList<>();
+  private final Object deliveryLock = new Object();
 
   public InMemoryConfigStore() {
     this(100, Clock.systemUTC());
@@ -41,21 +45,30 @@ public final class InMemoryConfigStore implements ConfigStore {
 
   @Override
   public ConfigVersion append(String service, byte[] data) {
-    ConfigVersion stored;
-    synchronized (this) {
-      long next = lastVersion.getOrDefault(service, 0L) + 1;
-      stored = ConfigVersion.of(service, next, data, clock.instant());
-      lastVersion.put(service, next);
-      Deque<ConfigVersion> history = versions.computeIfAbsent(service, s -> new ArrayDeque<>());
-      history.addFirst(stored);
-      while (history.size() > historyLimit) {
-        history.removeLast();
+    Objects.requireNonNull(data, "data");
+    // Held from assigning the version until its watchers ran, so watchers see version order; not
+    // the state lock, because watchers may read the store.
+    synchronized (deliveryLock) {
+      ConfigVersion stored;
+      synchronized (this) {
+        long next = lastVersion.getOrDefault(service, 0L) + 1;
+        stored = ConfigVersion.of(service, next, data, clock.instant());
+        lastVersion.put(service, next);
+        Deque<ConfigVersion> history = versions.computeIfAbsent(service, s -> new ArrayDeque<>());
+        history.addFirst(stored);
+        while (history.size() > historyLimit) {
+          history.removeLast();
+        }
       }
+      for (Consumer<ConfigVersion> watcher : watchers) {
+        try {
+          watcher.accept(stored);
+        } catch (RuntimeException e) {
+          log.warn("a watcher failed on {}; the version is stored", stored, e);
+        }
+      }
+      return stored;
     }
-    for (Consumer<ConfigVersion> watcher : watchers) {
-      watcher.accept(stored);
-    }
-    return stored;
   }
 
   @Override

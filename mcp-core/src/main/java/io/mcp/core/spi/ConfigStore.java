@@ -40,7 +40,7 @@ public interface ConfigStore extends AutoCloseable {
   /** Version {@code version} of {@code service}, if it is still kept. */
   Optional<ConfigVersion> get(String service, long version);
 
-  /** Up to {@code limit} versions of {@code service}, newest first. */
+  /** Up to {@code limit} versions of {@code service}, newest first; empty when {@code limit <= 0}. */
   List<ConfigVersion> history(String service, int limit);
 
   /** Every service that has at least one version, sorted. */
@@ -49,7 +49,7 @@ public interface ConfigStore extends AutoCloseable {
   /** Records that {@code nodeId} applied {@code version} of {@code service}; never regresses. */
   void recordApplied(String nodeId, String service, long version);
 
-  /** Records that {@code nodeId} rejected {@code version} of {@code service}. */
+  /** Records that {@code nodeId} rejected {@code version} of {@code service}; an older rejection than the one kept is ignored. */
   void recordRejected(String nodeId, String service, long version, String reason);
 
   /** What the ledger holds for {@code nodeId} and {@code service}. */
@@ -57,7 +57,9 @@ public interface ConfigStore extends AutoCloseable {
 
   /**
    * Calls {@code listener} for every version appended from now on (here or by another process
-   * sharing the store), in version order per service, on a thread of the store's choosing.
+   * sharing the store), in version order per service, on a thread of the store's choosing. A
+   * listener that throws is logged; the append and the other listeners are unaffected. After the
+   * handle is closed, a call already running on another thread may still finish.
    *
    * @return closing it stops the calls
    */
