@@ -122,7 +122,17 @@ public final class Controller implements AutoCloseable {
   /** Starts serving MCP/1 and watching the store. */
   public Controller start() {
     storeWatch = store.watch(this::onStoreVersion);
-    server.start();
+    try {
+      server.start();
+    } catch (RuntimeException e) {
+      try {
+        storeWatch.close();
+      } catch (Exception ignored) {
+        // the bind failure is what the caller needs to see
+      }
+      storeWatch = null;
+      throw e;
+    }
     return this;
   }
 
@@ -272,6 +282,11 @@ public final class Controller implements AutoCloseable {
 
   public Subscription subscribe(FleetListener listener) {
     return subscribe(listener, e -> true);
+  }
+
+  /** Open subscriptions (each StreamStatus call holds one while it runs). */
+  public int subscriptionCount() {
+    return events.subscriberCount();
   }
 
   // ---------------------------------------------------------------------------- await rollout
