@@ -1,0 +1,171 @@
+package io.mcp.grpc;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.util.TransmitStatusRuntimeExceptionInterceptor;
+import io.mcp.core.Controller;
+import io.mcp.core.TlsOptions;
+import io.mcp.core.internal.Transports;
+import io.mcp.core.spi.Authenticator;
+import io.mcp.grpc.proto.ControlPlaneGrpc;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the ControlPlane gRPC service for a {@link Controller}, with health checking and server
+ * reflection, on grpc-netty, by default on the same Netty event loops as the controller's MCP/1
+ * server. Agents that {@code Connect} over gRPC become sessions of the controller's MCP/1 server,
+ * equal to TCP agents.
+ *
+ * <pre>{@code
+ * GrpcControlPlaneServer grpc = GrpcControlPlaneServer.create(controller,
+ *     GrpcServerOptions.builder().port(7500).build()).start();
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public final class GrpcControlPlaneServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GrpcControlPlaneServer.class);
+
+  private final Controller controller;
+  private final GrpcServerOptions options;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ScheduledExecutorService timer;
+  private final EventLoopGroup localGroup;
+  private final EventLoopGroup ownGroup;
+  private final Server server;
+
+  private GrpcControlPlaneServer(Controller controller, GrpcServerOptions options) {
+    this.controller = controller;
+    this.options = options;
+    this.timer = Executors.newSingleThreadScheduledExecutor(
+        new io.netty.util.concurrent.DefaultThreadFactory("mcp-grpc-timer", true));
+    this.localGroup = Transports.newLocalGroup(0, "mcp-grpc-relay");
+    Authenticator authenticator = options.authenticator() != null ? options.authenticator()
+        : controller.server().options().authenticator();
+    ControlPlaneService service = new ControlPlaneService(controller, localGroup, timer,
+        new IdempotencyCache(10_000, Duration.ofMinutes(10), Clock.systemUTC()),
+        options.statusQueueLimit(), options.statusLagTimeout());
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(options.host(), options.port()));
+    if (options.shareEventLoops()) {
+      EventLoopGroup group = controller.server().eventLoopGroup();
+      builder.bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(Transports.serverChannel(group));
+      ownGroup = null;
+    } else {
+      ownGroup = Transports.newGroup(0, "mcp-grpc");
+      builder.bossEventLoopGroup(ownGroup).workerEventLoopGroup(ownGroup).channelType(Transports.serverChannel(ownGroup));
+    }
+    if (options.tls() != null) {
+      builder.sslContext(sslContext(options.tls()));
+    }
+    builder
+        .maxInboundMessageSize(options.maxInboundMessageBytes())
+        .maxInboundMetadataSize(options.maxInboundMetadataBytes())
+        .permitKeepAliveTime(options.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(false)
+        .maxConcurrentCallsPerConnection(options.maxConcurrentCallsPerConnection())
+        .maxRstFramesPerWindow(options.maxRstFramesPerWindow(), (int) Math.max(1, options.rstWindow().toSeconds()))
+        .handshakeTimeout(options.handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionIdle(options.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAge(options.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(options.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
+        .addService(ServerInterceptors.intercept(service,
+            TransmitStatusRuntimeExceptionInterceptor.instance(),
+            Interceptors.authentication(authenticator, options.adminRole()),
+            Interceptors.deadlines(options.defaultDeadline(), options.maxDeadline(), timer),
+            Interceptors.logging(options.metrics())))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance());
+    this.server = builder.build();
+  }
+
+  /** Creates the server; {@link #start()} binds it. */
+  public static GrpcControlPlaneServer create(Controller controller, GrpcServerOptions options) {
+    return new GrpcControlPlaneServer(controller, options);
+  }
+
+  static io.netty.handler.ssl.SslContext sslContext(TlsOptions tls) {
+    if (tls.certificateChain() == null || tls.privateKey() == null) {
+      throw new IllegalArgumentException("a TLS gRPC server needs certificateChain and privateKey");
+    }
+    try {
+      SslContextBuilder builder = GrpcSslContexts.configure(
+          SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()))
+          .protocols(tls.protocols());
+      if (tls.trustedCertificates() != null) {
+        builder.trustManager(tls.trustedCertificates().toFile());
+      }
+      builder.clientAuth(switch (tls.clientAuth()) {
+        case REQUIRE -> ClientAuth.REQUIRE;
+        case OPTIONAL -> ClientAuth.OPTIONAL;
+        default -> ClientAuth.NONE;
+      });
+      return builder.build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot build gRPC TLS context: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Binds and starts serving; health reports SERVING.
+   *
+   * @throws UncheckedIOException if the port cannot be bound
+   */
+  public GrpcControlPlaneServer start() {
+    try {
+      server.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot bind gRPC server to " + options.host() + ":" + options.port(), e);
+    }
+    health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
+    health.setStatus(ControlPlaneGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
+    log.info("ControlPlane gRPC listening on port {}{}", port(), options.tls() != null ? " (TLS)" : "");
+    return this;
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Reports NOT_SERVING, stops taking calls, and waits up to {@code grace} for running ones. */
+  public void shutdown(Duration grace) {
+    health.enterTerminalState();
+    server.shutdown();
+    try {
+      if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+    timer.shutdownNow();
+    localGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    if (ownGroup != null) {
+      ownGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  @Override
+  public void close() {
+    shutdown(Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,212 @@
+package io.mcp.grpc;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Deadline;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.mcp.codec.McpException;
+import io.mcp.core.Identity;
+import io.mcp.core.spi.AuthenticationRequest;
+import io.mcp.core.spi.Authenticator;
+import io.mcp.grpc.proto.ControlPlaneGrpc;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/** The server interceptors of the ControlPlane service. */
+final class Interceptors {
+  private static final Logger log = LoggerFactory.getLogger("io.mcp.grpc.calls");
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+  static final Set<String> ADMIN_METHODS = Set.of(
+      ControlPlaneGrpc.getApplyConfigurationMethod().getFullMethodName(),
+      ControlPlaneGrpc.getRollbackMethod().getFullMethodName());
+  /** Authenticated inside MCP/1 (the Hello), like a TCP session. */
+  static final String CONNECT = ControlPlaneGrpc.getConnectMethod().getFullMethodName();
+
+  private Interceptors() {}
+
+  /** Every call gets a deadline: {@code defaultDeadline} when it has none, capped at {@code maxDeadline}. */
+  static ServerInterceptor deadlines(Duration defaultDeadline, Duration maxDeadline,
+      java.util.concurrent.ScheduledExecutorService timer) {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        if (call.getMethodDescriptor().getFullMethodName().equals(CONNECT)
+            || !call.getMethodDescriptor().getType().serverSendsOneMessage()) {
+          return next.startCall(call, headers); // streams live as long as their peer wants
+        }
+        Deadline current = Context.current().getDeadline();
+        Deadline max = Deadline.after(maxDeadline.toNanos(), TimeUnit.NANOSECONDS);
+        Deadline wanted = current == null ? Deadline.after(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS)
+            : current.minimum(max);
+        if (current != null && wanted == current) {
+          return next.startCall(call, headers);
+        }
+        Context.CancellableContext context = Context.current().withDeadline(wanted, timer);
+        ServerCall<Q, R> closing = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+          @Override
+          public void close(Status status, Metadata trailers) {
+            context.cancel(null); // release the deadline timer with the call
+            super.close(status, trailers);
+          }
+        };
+        return Contexts.interceptCall(context, closing, headers, next);
+      }
+    };
+  }
+
+  /**
+   * Bearer tokens (and TLS client certificates) through an {@link Authenticator}; admin methods
+   * need {@code adminRole}. Health, reflection and Connect are not checked here.
+   */
+  static ServerInterceptor authentication(Authenticator authenticator, String adminRole) {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        String method = call.getMethodDescriptor().getFullMethodName();
+        if (!method.startsWith(ControlPlaneGrpc.SERVICE_NAME + "/") || method.equals(CONNECT)) {
+          return next.startCall(call, headers);
+        }
+        String header = headers.get(AUTHORIZATION);
+        String token = "";
+        if (header != null) {
+          if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return refuse(call, Status.UNAUTHENTICATED.withDescription("authorization header is not a Bearer token"));
+          }
+          token = header.substring(7).strip();
+        }
+        List<X509Certificate> certificates = peerCertificates(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        if (token.isEmpty() && certificates.isEmpty()) {
+          return refuse(call, Status.UNAUTHENTICATED.withDescription("missing bearer token"));
+        }
+        Identity identity;
+        try {
+          identity = authenticator.authenticate(AuthenticationRequest.of("", "", token, Map.of(), certificates,
+              call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
+        } catch (McpException e) {
+          return refuse(call, Status.UNAUTHENTICATED.withDescription(e.getMessage()));
+        }
+        if (identity == null) {
+          return refuse(call, Status.UNAUTHENTICATED.withDescription("authenticator returned no identity"));
+        }
+        if (ADMIN_METHODS.contains(method) && !identity.hasRole(adminRole)) {
+          return refuse(call, Status.PERMISSION_DENIED.withDescription("identity " + identity.name()
+              + " lacks role " + adminRole + " for " + call.getMethodDescriptor().getBareMethodName()));
+        }
+        return Contexts.interceptCall(Context.current().withValue(GrpcIdentity.KEY, identity),
+            call, headers, next);
+      }
+    };
+  }
+
+  private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
+    call.close(status, new Metadata());
+    return new ServerCall.Listener<>() {};
+  }
+
+  private static List<X509Certificate> peerCertificates(SSLSession session) {
+    if (session == null) {
+      return List.of();
+    }
+    try {
+      List<X509Certificate> chain = new ArrayList<>();
+      for (Certificate certificate : session.getPeerCertificates()) {
+        if (certificate instanceof X509Certificate) {
+          chain.add((X509Certificate) certificate);
+        }
+      }
+      return chain;
+    } catch (SSLPeerUnverifiedException e) {
+      return List.of();
+    }
+  }
+
+  /**
+   * Logs every finished call (DEBUG; WARN for INTERNAL/UNKNOWN) with call id, peer and trace id in
+   * the MDC, and reports it to {@code metrics}.
+   */
+  static ServerInterceptor logging(CallMetrics metrics) {
+    return new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        long start = System.nanoTime();
+        String callId = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        String peer = String.valueOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        String traceparent = headers.get(TRACEPARENT);
+        String traceId = traceparent != null && traceparent.length() >= 35 ? traceparent.substring(3, 35) : "";
+        String method = call.getMethodDescriptor().getFullMethodName();
+        Consumer<Runnable> withMdc = action -> {
+          MDC.put("mcp.call", callId);
+          MDC.put("mcp.peer", peer);
+          MDC.put("mcp.trace", traceId);
+          try {
+            action.run();
+          } finally {
+            MDC.remove("mcp.call");
+            MDC.remove("mcp.peer");
+            MDC.remove("mcp.trace");
+          }
+        };
+        ServerCall<Q, R> observed = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+          @Override
+          public void close(Status status, Metadata trailers) {
+            long nanos = System.nanoTime() - start;
+            withMdc.accept(() -> {
+              if (status.getCode() == Status.Code.INTERNAL || status.getCode() == Status.Code.UNKNOWN) {
+                log.warn("{} -> {} {} in {} us", method, status.getCode(), status.getDescription(), nanos / 1000);
+              } else if (log.isDebugEnabled()) {
+                log.debug("{} -> {} in {} us", method, status.getCode(), nanos / 1000);
+              }
+            });
+            try {
+              metrics.onCall(method, status.getCode(), nanos);
+            } catch (RuntimeException e) {
+              log.warn("call metrics hook failed", e);
+            }
+            super.close(status, trailers);
+          }
+        };
+        ServerCall.Listener<Q> delegate = next.startCall(observed, headers);
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+          @Override
+          public void onMessage(Q message) {
+            withMdc.accept(() -> super.onMessage(message));
+          }
+
+          @Override
+          public void onHalfClose() {
+            withMdc.accept(super::onHalfClose);
+          }
+
+          @Override
+          public void onCancel() {
+            withMdc.accept(super::onCancel);
+          }
+        };
+      }
+    };
+  }
+}

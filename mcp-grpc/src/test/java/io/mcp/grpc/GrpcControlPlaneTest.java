@@ -1,0 +1,343 @@
+package io.mcp.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import io.mcp.core.Agent;
+import io.mcp.core.AgentOptions;
+import io.mcp.core.ClientOptions;
+import io.mcp.core.ControlMessages;
+import io.mcp.core.Controller;
+import io.mcp.core.ControllerOptions;
+import io.mcp.core.Identity;
+import io.mcp.core.InMemoryConfigStore;
+import io.mcp.core.McpClient;
+import io.mcp.core.ReconnectPolicy;
+import io.mcp.core.ServerOptions;
+import io.mcp.core.Session;
+import io.mcp.core.proto.Health;
+import io.mcp.core.proto.StatusReport;
+import io.mcp.core.spi.AuthenticationException;
+import io.mcp.core.spi.Authenticator;
+import io.mcp.grpc.proto.ConfigRequest;
+import io.mcp.grpc.proto.ConfigResponse;
+import io.mcp.grpc.proto.Configuration;
+import io.mcp.grpc.proto.GetConfigurationRequest;
+import io.mcp.grpc.proto.ListNodesRequest;
+import io.mcp.grpc.proto.ListVersionsRequest;
+import io.mcp.grpc.proto.NodeInfo;
+import io.mcp.grpc.proto.RollbackRequest;
+import io.mcp.grpc.proto.StatusUpdate;
+import io.mcp.grpc.proto.StreamRequest;
+import io.mcp.grpc.proto.WaitCondition;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The ControlPlane gRPC API and agents over gRPC, on real loopback sockets. */
+class GrpcControlPlaneTest {
+  static final Duration WAIT = Duration.ofSeconds(10);
+  static final Authenticator AUTH = request -> switch (request.token()) {
+    case "admin-token" -> Identity.of("ops", Set.of("admin"), Set.of());
+    case "agent-token" -> Identity.of(request.nodeId().isEmpty() ? "agent" : request.nodeId(), Set.of("agent"), Set.of());
+    default -> throw new AuthenticationException("invalid token");
+  };
+
+  Controller controller;
+  GrpcControlPlaneServer grpc;
+  ControlPlaneClient admin;
+  final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    controller = Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1")
+        .authenticator(AUTH).build(), new InMemoryConfigStore()).build()).start();
+    grpc = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder().host("127.0.0.1")
+        .statusStream(16, Duration.ofMillis(500)).build()).start();
+    admin = client("admin-token");
+  }
+
+  ControlPlaneClient client(String token) {
+    ControlPlaneClient client = ControlPlaneClient.create("127.0.0.1", grpc.port(), token, null, WAIT);
+    closeables.add(client);
+    return client;
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+    grpc.shutdown(Duration.ofSeconds(2));
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+  }
+
+  Agent agent(String nodeId, boolean overGrpc, List<String> applied) {
+    AgentOptions.Builder options = AgentOptions.builder(nodeId).services("payments").token("agent-token")
+        .reconnectPolicy(ReconnectPolicy.builder().initialBackoff(Duration.ofMillis(20)).build())
+        .configListener((s, v, c) -> applied.add(nodeId + "@" + v + "=" + StandardCharsets.UTF_8.decode(c)));
+    if (overGrpc) {
+      options.transport(GrpcAgentTransport.create(null)).endpoint(new InetSocketAddress("127.0.0.1", grpc.port()));
+    } else {
+      options.endpoint(new InetSocketAddress("127.0.0.1", controller.port()));
+    }
+    Agent agent = Agent.create(options.build()).start();
+    closeables.add(agent);
+    return agent;
+  }
+
+  void awaitConnected(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (controller.nodes().stream().filter(n -> n.connected()).count() < count && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(controller.nodes().stream().filter(n -> n.connected()).count()).isEqualTo(count);
+  }
+
+  static ConfigRequest.Builder apply(String service, String data) {
+    return ConfigRequest.newBuilder().setServiceName(service).setConfigData(ByteString.copyFromUtf8(data));
+  }
+
+  @Test
+  void agentsOnGrpcAndTcp_bothReceiveTheApply_andBothAcksCount() throws Exception {
+    List<String> applied = new CopyOnWriteArrayList<>();
+    agent("tcp-node", false, applied);
+    Agent overGrpc = agent("grpc-node", true, applied);
+    awaitConnected(2);
+
+    ConfigResponse response = admin.blocking().applyConfiguration(apply("payments", "limit=5")
+        .setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
+
+    assertThat(response.getVersion()).isEqualTo(1);
+    assertThat(response.getRollout().getSatisfied()).isTrue();
+    assertThat(response.getRollout().getAckedList()).containsExactlyInAnyOrder("tcp-node", "grpc-node");
+    assertThat(applied).containsExactlyInAnyOrder("tcp-node@1=limit=5", "grpc-node@1=limit=5");
+    List<NodeInfo> nodes = admin.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList();
+    assertThat(nodes).extracting(NodeInfo::getNodeId, NodeInfo::getTransport)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("grpc-node", "grpc"),
+            org.assertj.core.groups.Tuple.tuple("tcp-node", "tcp"));
+    assertThat(overGrpc.session().orElseThrow().lastRtt()).isNotNull();
+  }
+
+  @Test
+  void getListRollback_allWork() {
+    admin.apply("payments", "one".getBytes(StandardCharsets.UTF_8));
+    admin.apply("payments", "two".getBytes(StandardCharsets.UTF_8));
+
+    ConfigResponse back = admin.blocking().rollback(RollbackRequest.newBuilder().setServiceName("payments")
+        .setToVersion(1).build());
+    Configuration latest = admin.blocking().getConfiguration(GetConfigurationRequest.newBuilder()
+        .setServiceName("payments").build());
+    Configuration first = admin.blocking().getConfiguration(GetConfigurationRequest.newBuilder()
+        .setServiceName("payments").setVersion(1).build());
+
+    assertThat(back.getVersion()).isEqualTo(3);
+    assertThat(latest.getVersion()).isEqualTo(3);
+    assertThat(latest.getConfigData().toStringUtf8()).isEqualTo("one");
+    assertThat(first.getConfigData().toStringUtf8()).isEqualTo("one");
+    assertThat(admin.blocking().listVersions(ListVersionsRequest.newBuilder().setServiceName("payments").build())
+        .getVersionsList()).extracting(Configuration::getVersion).containsExactly(3L, 2L, 1L);
+    assertThatThrownBy(() -> admin.blocking().getConfiguration(GetConfigurationRequest.newBuilder()
+        .setServiceName("payments").setVersion(9).build()))
+        .isInstanceOf(StatusRuntimeException.class)
+        .hasMessage("NOT_FOUND: version 9 of payments is not in the history");
+  }
+
+  @Test
+  void retriedApply_withTheSameRequestId_landsOnce() {
+    ConfigRequest request = apply("payments", "x").setRequestId("req-42").build();
+
+    ConfigResponse first = admin.blocking().applyConfiguration(request);
+    ConfigResponse retry = admin.blocking().applyConfiguration(request);
+
+    assertThat(retry.getVersion()).isEqualTo(first.getVersion());
+    assertThat(retry.getReplayed()).isTrue();
+    assertThat(controller.history("payments", 10)).hasSize(1);
+    assertThatThrownBy(() -> admin.blocking().applyConfiguration(apply("payments", "other").setRequestId("req-42").build()))
+        .hasMessageStartingWith("INVALID_ARGUMENT: request_id was already used for a different request");
+  }
+
+  @Test
+  void credentials_missingInvalidOrNotAdmin_refusedWithTheRightStatus() {
+    assertThatThrownBy(() -> client("").blocking().listNodes(ListNodesRequest.getDefaultInstance()))
+        .hasMessage("UNAUTHENTICATED: missing bearer token");
+    assertThatThrownBy(() -> client("guess").blocking().listNodes(ListNodesRequest.getDefaultInstance()))
+        .hasMessage("UNAUTHENTICATED: invalid token");
+    assertThatThrownBy(() -> client("agent-token").blocking().applyConfiguration(apply("payments", "x").build()))
+        .hasMessage("PERMISSION_DENIED: identity agent lacks role admin for ApplyConfiguration");
+    assertThat(client("agent-token").blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount()).isZero();
+    assertThat(controller.history("payments", 10)).isEmpty();
+  }
+
+  @Test
+  void invalidRequests_invalidArgumentNamingTheField() {
+    assertThatThrownBy(() -> admin.blocking().applyConfiguration(apply("", "x").build()))
+        .hasMessage("INVALID_ARGUMENT: service_name is empty");
+    assertThatThrownBy(() -> admin.blocking().applyConfiguration(apply("payments", "x")
+        .setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.PERCENT).setPercent(150)).build()))
+        .hasMessage("INVALID_ARGUMENT: wait.percent 150 outside 1..100");
+    assertThatThrownBy(() -> admin.blocking().applyConfiguration(apply("payments", "x").setRolloutPolicy("canary")
+        .putRolloutSettings("percent", "0").build()))
+        .hasMessage("INVALID_ARGUMENT: rollout_policy: setting percent=0 outside 1..100");
+    assertThatThrownBy(() -> admin.blocking().rollback(RollbackRequest.newBuilder().setServiceName("payments").build()))
+        .hasMessage("INVALID_ARGUMENT: to_version must be at least 1");
+  }
+
+  @Test
+  void oversizedMessage_resourceExhausted() {
+    byte[] big = new byte[5 * 1024 * 1024];
+
+    assertThatThrownBy(() -> admin.apply("payments", big))
+        .isInstanceOf(StatusRuntimeException.class)
+        .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
+        .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(controller.history("payments", 10)).isEmpty();
+  }
+
+  @Test
+  void deadline_passedBeforeTheAnswer_deadlineExceeded() {
+    assertThatThrownBy(() -> admin.blocking().withDeadlineAfter(1, TimeUnit.NANOSECONDS)
+        .listNodes(ListNodesRequest.getDefaultInstance()))
+        .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
+        .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+  }
+
+  @Test
+  void waitingApply_answersBeforeTheDeadlineWithTheSilentNodes() throws Exception {
+    McpClient silent = McpClient.create(ClientOptions.builder("silent").serviceName("payments").token("agent-token").build());
+    closeables.add(silent);
+    silent.connect(new InetSocketAddress("127.0.0.1", controller.port())).get(10, TimeUnit.SECONDS);
+    awaitConnected(1);
+
+    ConfigResponse response = admin.blocking().withDeadlineAfter(800, TimeUnit.MILLISECONDS)
+        .applyConfiguration(apply("payments", "x").setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
+
+    assertThat(response.getRollout().getSatisfied()).isFalse();
+    assertThat(response.getRollout().getTimedOutList()).containsExactly("silent");
+  }
+
+  @Test
+  void streamStatus_snapshotThenEvents_andCancellationReleasesTheSubscription() throws Exception {
+    List<String> applied = new CopyOnWriteArrayList<>();
+    agent("node-1", false, applied);
+    awaitConnected(1);
+    LinkedBlockingQueue<StatusUpdate> updates = new LinkedBlockingQueue<>();
+    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    context.run(() -> admin.streaming().streamStatus(StreamRequest.newBuilder().setServiceName("payments").build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(StatusUpdate value) {
+            updates.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        }));
+
+    assertThat(updates.poll(10, TimeUnit.SECONDS).getKind()).isEqualTo(StatusUpdate.Kind.SNAPSHOT);
+    assertThat(updates.poll(10, TimeUnit.SECONDS).getKind()).isEqualTo(StatusUpdate.Kind.SNAPSHOT_END);
+    admin.apply("payments", "v".getBytes(StandardCharsets.UTF_8));
+    StatusUpdate event;
+    do {
+      event = updates.poll(10, TimeUnit.SECONDS);
+    } while (event != null && event.getKind() != StatusUpdate.Kind.APPLIED);
+    assertThat(event.getNode().getNodeId()).isEqualTo("node-1");
+    assertThat(event.getSequence()).isGreaterThan(2);
+    int subscriptions = controller.subscriptionCount();
+
+    context.cancel(null);
+
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (controller.subscriptionCount() >= subscriptions && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(controller.subscriptionCount()).isEqualTo(subscriptions - 1);
+  }
+
+  @Test
+  void streamStatusReaderThatNeverReads_serverGivesUpAndReleasesItsSubscription() throws Exception {
+    LinkedBlockingQueue<Throwable> ended = new LinkedBlockingQueue<>();
+    java.util.concurrent.atomic.AtomicReference<ClientCallStreamObserver<StreamRequest>> reader =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    int subscriptionsBefore = controller.subscriptionCount();
+    // A fixed 64 KiB window (an explicit window turns off gRPC's automatic window growth).
+    io.grpc.ManagedChannel small = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", grpc.port())
+        .usePlaintext().flowControlWindow(64 * 1024).build();
+    closeables.add(() -> small.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+    io.mcp.grpc.proto.ControlPlaneGrpc.newStub(small).withCallCredentials(new ControlPlaneClient.BearerToken("admin-token"))
+        .streamStatus(StreamRequest.getDefaultInstance(), new ClientResponseObserver<StreamRequest, StatusUpdate>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<StreamRequest> requests) {
+        requests.disableAutoRequestWithInitial(0); // asks for no message until told to
+        reader.set(requests);
+      }
+
+      @Override
+      public void onNext(StatusUpdate value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        ended.add(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        ended.add(new AssertionError("completed"));
+      }
+    });
+    McpClient noisy = McpClient.create(ClientOptions.builder("noisy").serviceName("payments").token("agent-token").build());
+    closeables.add(noisy);
+    Session session = noisy.connect(new InetSocketAddress("127.0.0.1", controller.port())).get(10, TimeUnit.SECONDS);
+    // Each event carries a 64-entry metrics map (about 2 KB), so the HTTP/2 windows fill quickly.
+    StatusReport.Builder report = StatusReport.newBuilder();
+    for (int m = 0; m < 64; m++) {
+      report.putMetrics("metric_number_" + m, m);
+    }
+    byte[] healthy = report.setHealth(Health.HEALTHY).build().toByteArray();
+    byte[] degraded = report.setHealth(Health.DEGRADED).build().toByteArray();
+
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    for (int i = 0; controller.subscriptionCount() > subscriptionsBefore && System.nanoTime() < deadline; i++) {
+      var sent = session.send(ControlMessages.STATUS, ByteBuffer.wrap(i % 2 == 0 ? degraded : healthy));
+      if (i % 100 == 0) {
+        sent.get(10, TimeUnit.SECONDS);
+      }
+    }
+    // The server gave up on the reader and released its subscription: its memory for the call is
+    // bounded (queue + coalesced + what HTTP/2 flow control lets through).
+    assertThat(controller.subscriptionCount()).isEqualTo(subscriptionsBefore);
+
+    assertThat(ended).as("nothing completed the call normally").isEmpty();
+    assertThat(reader.get()).isNotNull();
+  }
+
+  @Test
+  void health_servingForTheControlPlane() {
+    HealthCheckResponse response = HealthGrpc.newBlockingStub(admin.channel()).check(HealthCheckRequest.newBuilder()
+        .setService("mcp.controlplane.v1.ControlPlane").build());
+
+    assertThat(response.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+  }
+}
