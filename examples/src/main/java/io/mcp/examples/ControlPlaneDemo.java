@@ -76,6 +76,7 @@ final class ControlPlaneDemo {
 
     long back = controller.rollback("payments", v1);
     out.println("rolled payments back to the content of version " + v1 + " as version " + back);
+
     report(controller.awaitRollout("payments", back, RolloutCondition.all(), Duration.ofSeconds(10)));
 
     out.println();

@@ -1,6 +1,7 @@
 package io.mcp.examples;
 
-import io.mcp.core.InMemoryConfigStore;
+import io.mcp.store.sqlite.SqliteConfigStore;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,11 +13,17 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--mcp-port", defaultValue = "7400", description = "Controller's MCP/1 port (default: ${DEFAULT-VALUE}; 0 = any).")
   int mcpPort;
 
+  @Option(names = "--data-dir", defaultValue = "data", description = "Where the controller keeps its SQLite database (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
   @Option(names = "--exit", description = "Stop after the scripted steps instead of running until Ctrl-C.")
   boolean exit;
 
   @Override
   public Integer call() throws Exception {
-    return new ControlPlaneDemo(System.out).run(InMemoryConfigStore::new, mcpPort, exit);
+    Path database = dataDir.resolve("controller.db");
+    System.out.println("configuration store: SQLite at " + database.toAbsolutePath()
+        + " (versions survive restarts; delete the folder to start over)");
+    return new ControlPlaneDemo(System.out).run(() -> SqliteConfigStore.open(database), mcpPort, exit);
   }
 }

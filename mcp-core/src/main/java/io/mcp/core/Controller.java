@@ -292,10 +292,9 @@ public final class Controller implements AutoCloseable {
   // ---------------------------------------------------------------------------- await rollout
 
   /**
-   * Waits until {@code condition} holds for {@code version} of {@code service}, or until
-   * {@code timeout}, and reports which connected nodes acknowledged it (or a newer version), which
-   * rejected it, and which did neither. Returns early, unsatisfied, once rejections make the
-   * condition impossible.
+   * Waits until {@code condition} holds for {@code version} of {@code service}, every target node
+   * has answered, or {@code timeout} passed, and reports which connected nodes acknowledged it (or
+   * a newer version), which rejected it (with their reasons), and which did neither in time.
    */
   public RolloutResult awaitRollout(String service, long version, RolloutCondition condition, Duration timeout) {
     CompletableFuture<RolloutResult> future = rolloutFuture(service, version, condition);
@@ -317,7 +316,7 @@ public final class Controller implements AutoCloseable {
     }
   }
 
-  /** The asynchronous form of {@link #awaitRollout}: completes once the condition holds or cannot. */
+  /** The asynchronous form of {@link #awaitRollout}: completes once the condition holds or every target answered. */
   public CompletableFuture<RolloutResult> rolloutFuture(String service, long version, RolloutCondition condition) {
     lock.lock();
     try {
@@ -357,8 +356,9 @@ public final class Controller implements AutoCloseable {
     }
     int needed = (int) Math.ceil(targets * condition.percentRequired() / 100.0);
     boolean satisfied = acked.size() >= needed;
-    boolean impossible = acked.size() + pending.size() < needed;
-    if (satisfied || impossible || pending.isEmpty() || force) {
+    // Decided when the condition holds or every target answered; an early rejection does not end
+    // the wait, so the result lists every node's answer rather than calling the slower ones silent.
+    if (satisfied || pending.isEmpty() || force) {
       return new RolloutResult(service, version, satisfied, acked, rejected, pending);
     }
     return null;
