@@ -96,6 +96,22 @@ public final class FrameEncoder {
       checkLength(length);
       throw new BufferOverflowException();
     }
+    if (dst.hasArray() && payload.hasArray()) {
+      // Heap to heap: header bytes straight into the array, payload by System.arraycopy (JDK 17's
+      // ByteBuffer bulk put between heap buffers takes a slower generic path for small copies).
+      checkLength(length);
+      byte[] out = dst.array();
+      int at = dst.arrayOffset() + dst.position();
+      int wire = bigEndian ? length : Integer.reverseBytes(length);
+      out[at] = (byte) (wire >>> 24);
+      out[at + 1] = (byte) (wire >>> 16);
+      out[at + 2] = (byte) (wire >>> 8);
+      out[at + 3] = (byte) wire;
+      out[at + 4] = (byte) frame.command.code();
+      System.arraycopy(payload.array(), payload.arrayOffset() + payload.position(), out, at + HEADER_BYTES, length);
+      dst.position(dst.position() + HEADER_BYTES + length);
+      return;
+    }
     writeHeader(frame.command, length, dst);
     dst.put(dst.position(), payload, payload.position(), length);
     dst.position(dst.position() + length);
