@@ -65,6 +65,7 @@ public final class McpServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final EventLoopGroup localGroup;
   private final Set<NettySession> sessions = ConcurrentHashMap.newKeySet();
+  private final java.util.function.LongFunction<Duration> heartbeatNegotiation;
   private final Object lifecycle = new Object();
   private Channel serverChannel;
   private Channel localChannel;
@@ -95,6 +96,7 @@ public final class McpServer implements AutoCloseable {
         ownExecutor != null ? ownExecutor : options.handlerExecutor(), options.maxInFlightRequests(),
         options.maxOutstandingRequests(), options.maxQueuedBytes(), options.writeDeadline());
     this.gate = new ServerGate(options.maxConnections(), options.maxPendingHandshakes());
+    this.heartbeatNegotiation = options::negotiateHeartbeat;
     this.sslContext = options.tls() != null ? options.tls().newServerContext() : null;
     this.ownGroup = options.eventLoopGroup() == null;
     this.group = ownGroup ? Transports.newGroup(options.ioThreads(), "mcp-server") : options.eventLoopGroup();
@@ -173,7 +175,7 @@ public final class McpServer implements AutoCloseable {
         var decoder = ServerSessionHandler.newDecoder(sessionConfig);
         ch.pipeline().addLast("mcp-decoder", decoder);
         ch.pipeline().addLast("mcp-session", new ServerSessionHandler(sessionConfig, session, decoder, gate,
-            options.authenticator(), options.serverId(), options::negotiateHeartbeat));
+            options.authenticator(), options.serverId(), heartbeatNegotiation));
       }
     };
   }

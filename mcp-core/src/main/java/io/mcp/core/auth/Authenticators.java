@@ -86,6 +86,8 @@ public final class Authenticators {
     }
   }
 
+  private static final Set<String> AGENT_ROLES = Set.of("agent");
+
   private static final class StaticTokenAuthenticator implements Authenticator {
     private final byte[] expectedDigest;
     private final Identity identity;
@@ -107,7 +109,7 @@ public final class Authenticators {
       if (!MessageDigest.isEqual(expectedDigest, sha256(request.token()))) {
         throw new AuthenticationException("invalid token");
       }
-      return identity != null ? identity : Identity.of(request.nodeId(), Set.of("agent"), Set.of());
+      return identity != null ? identity : Identity.of(request.nodeId(), AGENT_ROLES, Set.of());
     }
 
     @Override

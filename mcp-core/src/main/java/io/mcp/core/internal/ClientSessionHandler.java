@@ -24,7 +24,7 @@ public final class ClientSessionHandler extends SessionHandler {
 
   /** Creates the decoder for a client channel. */
   public static NettyFrameDecoder newDecoder(SessionConfig config) {
-    return new NettyFrameDecoder(config.codecOptions, config.handshakeMaxPayloadBytes);
+    return new NettyFrameDecoder(config);
   }
 
   @Override

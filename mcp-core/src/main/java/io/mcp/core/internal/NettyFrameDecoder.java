@@ -1,6 +1,5 @@
 package io.mcp.core.internal;
 
-import io.mcp.codec.CodecOptions;
 import io.mcp.codec.Command;
 import io.mcp.codec.FrameDecoder;
 import io.mcp.codec.FrameEncoder;
@@ -28,14 +27,10 @@ final class NettyFrameDecoder extends ByteToMessageDecoder {
   private FrameDecoder rules;
   private boolean discarding;
 
-  NettyFrameDecoder(CodecOptions readyOptions, int handshakeMaxPayloadBytes) {
-    this.bigEndian = readyOptions.byteOrder() == ByteOrder.BIG_ENDIAN;
-    this.readyRules = FrameDecoder.create(readyOptions);
-    this.rules = FrameDecoder.create(
-        readyOptions.toBuilder()
-            .maxPayloadBytes(Math.min(handshakeMaxPayloadBytes, readyOptions.maxPayloadBytes()))
-            .acceptNoExtensions()
-            .build());
+  NettyFrameDecoder(SessionConfig config) {
+    this.bigEndian = config.codecOptions.byteOrder() == ByteOrder.BIG_ENDIAN;
+    this.readyRules = config.readyRules;
+    this.rules = config.handshakeRules;
   }
 
   /** The handshake is done: the full payload limit and the extension commands apply. */

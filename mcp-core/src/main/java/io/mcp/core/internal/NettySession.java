@@ -38,7 +38,8 @@ public final class NettySession implements Session {
   private final Object lock = new Object();
   private final Channel channel;
   private final SessionConfig config;
-  private final List<SessionListener> listeners;
+  /** The config's listeners, shared by every session; a session gets its own list only on addListener. */
+  private volatile List<SessionListener> listeners;
   private final CompletableFuture<SessionClose> closeFuture = new CompletableFuture<>();
 
   private SessionState state = SessionState.CONNECTING;
@@ -69,7 +70,7 @@ public final class NettySession implements Session {
   public NettySession(Channel channel, SessionConfig config) {
     this.channel = channel;
     this.config = config;
-    this.listeners = new CopyOnWriteArrayList<>(config.listeners);
+    this.listeners = config.listeners;
     this.messaging = new SessionMessaging(this, config, channel);
   }
 
@@ -374,7 +375,12 @@ public final class NettySession implements Session {
 
   @Override
   public void addListener(SessionListener listener) {
-    listeners.add(listener);
+    synchronized (lock) {
+      List<SessionListener> own = listeners instanceof CopyOnWriteArrayList ? listeners
+          : new CopyOnWriteArrayList<>(listeners);
+      own.add(listener);
+      listeners = own;
+    }
   }
 
   @Override

@@ -50,7 +50,7 @@ public final class ServerSessionHandler extends SessionHandler {
 
   /** Creates the decoder for a server channel. */
   public static NettyFrameDecoder newDecoder(SessionConfig config) {
-    return new NettyFrameDecoder(config.codecOptions, config.handshakeMaxPayloadBytes);
+    return new NettyFrameDecoder(config);
   }
 
   @Override

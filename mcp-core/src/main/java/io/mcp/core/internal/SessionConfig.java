@@ -25,6 +25,9 @@ public final class SessionConfig {
   final int maxOutstandingRequests;
   final long maxQueuedBytes;
   final long writeDeadlineNanos;
+  /** Header rules; stateless, so shared by every session of this config. */
+  final io.mcp.codec.FrameDecoder readyRules;
+  final io.mcp.codec.FrameDecoder handshakeRules;
 
   public SessionConfig(
       CodecOptions codecOptions,
@@ -55,6 +58,11 @@ public final class SessionConfig {
     this.maxOutstandingRequests = maxOutstandingRequests;
     this.maxQueuedBytes = maxQueuedBytes;
     this.writeDeadlineNanos = writeDeadline.toNanos();
+    this.readyRules = io.mcp.codec.FrameDecoder.create(codecOptions);
+    this.handshakeRules = io.mcp.codec.FrameDecoder.create(codecOptions.toBuilder()
+        .maxPayloadBytes(Math.min(handshakeMaxPayloadBytes, codecOptions.maxPayloadBytes()))
+        .acceptNoExtensions()
+        .build());
   }
 
   /** The largest payload a READY session accepts and sends. */

@@ -245,6 +245,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     pingWindowStartNanos = now;
     if (handshakeTimer != null) {
       handshakeTimer.cancel(false);
+      handshakeTimer = null; // a cancelled task still holds memory while referenced
     }
     scheduleHeartbeat(Math.min(intervalNanos, idleNanos));
   }
