@@ -1,0 +1,106 @@
+package io.mcp.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.mcp.core.Controller;
+import io.mcp.core.ControllerOptions;
+import io.mcp.core.InMemoryConfigStore;
+import io.mcp.core.ServerOptions;
+import io.mcp.core.TestCertificates;
+import io.mcp.core.TlsOptions;
+import io.mcp.grpc.proto.ListNodesRequest;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** TLS on the gRPC port: the right CA works; wrong CA, expired certificate and plaintext fail. */
+class GrpcTlsTest {
+  @TempDir
+  Path dir;
+
+  TestCertificates certificates;
+  Controller controller;
+
+  @BeforeEach
+  void start() {
+    certificates = TestCertificates.create(dir);
+    controller = Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1")
+        .authenticator(GrpcControlPlaneTest.AUTH).build(), new InMemoryConfigStore()).build()).start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+  }
+
+  GrpcControlPlaneServer grpc(TestCertificates.KeyPairFiles serverCertificate) {
+    return GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder().host("127.0.0.1")
+        .tls(certificates.serverTls(serverCertificate, TlsOptions.ClientAuthMode.NONE)).build()).start();
+  }
+
+  static Status.Code call(GrpcControlPlaneServer grpc, TlsOptions clientTls) {
+    try (ControlPlaneClient client = ControlPlaneClient.create("localhost", grpc.port(), "admin-token", clientTls,
+        Duration.ofSeconds(10))) {
+      client.blocking().listNodes(ListNodesRequest.getDefaultInstance());
+      return Status.Code.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus().getCode();
+    }
+  }
+
+  @Test
+  void trustedServerCertificate_callsSucceed() {
+    GrpcControlPlaneServer grpc = grpc(certificates.server());
+    try {
+      assertThat(call(grpc, certificates.clientTls())).isEqualTo(Status.Code.OK);
+    } finally {
+      grpc.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void serverCertificateFromAnotherCa_unavailable() {
+    GrpcControlPlaneServer grpc = grpc(certificates.serverFromOtherCa());
+    try {
+      assertThat(call(grpc, certificates.clientTls())).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(controller.history("any", 1)).isEmpty();
+    } finally {
+      grpc.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void expiredServerCertificate_unavailable() {
+    GrpcControlPlaneServer grpc = grpc(certificates.expiredServer());
+    try {
+      assertThat(call(grpc, certificates.clientTls())).isEqualTo(Status.Code.UNAVAILABLE);
+    } finally {
+      grpc.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void plaintextClientToTheTlsPort_unavailable_andTheServerKeepsServing() {
+    GrpcControlPlaneServer grpc = grpc(certificates.server());
+    try {
+      assertThat(call(grpc, null)).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(call(grpc, certificates.clientTls())).isEqualTo(Status.Code.OK);
+    } finally {
+      grpc.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void tlsWithoutAKeyPair_refusedWhenTheServerIsCreated() {
+    assertThatThrownBy(() -> GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .tls(TlsOptions.builder().build()).build()))
+        .hasMessage("a TLS gRPC server needs certificateChain and privateKey");
+  }
+}
