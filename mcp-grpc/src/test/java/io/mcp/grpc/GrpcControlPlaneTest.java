@@ -214,6 +214,20 @@ class GrpcControlPlaneTest {
   }
 
   @Test
+  void metadataAboveTheLimit_refused_andTheServerKeepsServing() {
+    io.grpc.Metadata big = new io.grpc.Metadata();
+    big.put(io.grpc.Metadata.Key.of("x-padding", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "x".repeat(10 * 1024));
+
+    assertThatThrownBy(() -> admin.blocking().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(big))
+        .applyConfiguration(apply("payments", "x").build()))
+        .isInstanceOf(StatusRuntimeException.class)
+        .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
+        .isNotEqualTo(Status.Code.OK);
+    assertThat(controller.history("payments", 10)).as("nothing was applied").isEmpty();
+    assertThat(admin.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount()).isZero();
+  }
+
+  @Test
   void deadline_passedBeforeTheAnswer_deadlineExceeded() {
     assertThatThrownBy(() -> admin.blocking().withDeadlineAfter(1, TimeUnit.NANOSECONDS)
         .listNodes(ListNodesRequest.getDefaultInstance()))
