@@ -98,6 +98,25 @@ class GrpcTlsTest {
   }
 
   @Test
+  void mutualTls_identityFromTheClientCertificate_onlyTheAdminOuMayApply() {
+    GrpcControlPlaneServer grpc = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1")
+        .authenticator(io.mcp.core.auth.MtlsAuthenticator.rolesFromOrganizationalUnits())
+        .tls(certificates.serverTls(certificates.server(), TlsOptions.ClientAuthMode.REQUIRE)).build()).start();
+    TlsOptions ops = certificates.clientTls(certificates.client("ops", "CN=ops,OU=admin"));
+    TlsOptions agent = certificates.clientTls(certificates.client("agent", "CN=agent-7,OU=agent"));
+    try (ControlPlaneClient admin = ControlPlaneClient.create("localhost", grpc.port(), "", ops, Duration.ofSeconds(10));
+        ControlPlaneClient node = ControlPlaneClient.create("localhost", grpc.port(), "", agent, Duration.ofSeconds(10))) {
+      assertThat(admin.apply("payments", new byte[] {1}).getVersion()).isEqualTo(1);
+      assertThatThrownBy(() -> node.apply("payments", new byte[] {2}))
+          .hasMessage("PERMISSION_DENIED: identity agent-7 lacks role admin for ApplyConfiguration");
+      assertThat(call(grpc, certificates.clientTls())).as("no client certificate").isEqualTo(Status.Code.UNAVAILABLE);
+    } finally {
+      grpc.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
   void tlsWithoutAKeyPair_refusedWhenTheServerIsCreated() {
     assertThatThrownBy(() -> GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
         .tls(TlsOptions.builder().build()).build()))
