@@ -80,7 +80,8 @@ public final class Controller implements AutoCloseable {
   private final Map<String, Node> nodes = new HashMap<>();
   private final Map<String, ServiceState> services = new HashMap<>();
   private final Map<String, ReentrantLock> applyLocks = new ConcurrentHashMap<>();
-  private final List<Waiter> waiters = new ArrayList<>();
+  /** awaitRollout callers by service; each keeps its own counts, updated per answer in O(1). */
+  private final Map<String, List<Waiter>> waiters = new HashMap<>();
   private final ScheduledExecutorService rolloutExecutor;
   private final ExecutorService eventExecutor;
   private final EventHub events;
@@ -303,7 +304,15 @@ public final class Controller implements AutoCloseable {
     } catch (TimeoutException e) {
       lock.lock();
       try {
-        waiters.removeIf(w -> w.future == future);
+        List<Waiter> list = waiters.getOrDefault(service, List.of());
+        for (Waiter waiter : list) {
+          if (waiter.future == future) {
+            list.remove(waiter);
+            int targets = waiter.acked.size() + waiter.rejected.size() + waiter.pending.size();
+            return waiter.result(waiter.acked.size()
+                >= (int) Math.ceil(targets * condition.percentRequired() / 100.0));
+          }
+        }
         return evaluate(service, version, condition, true);
       } finally {
         lock.unlock();
@@ -320,12 +329,13 @@ public final class Controller implements AutoCloseable {
   public CompletableFuture<RolloutResult> rolloutFuture(String service, long version, RolloutCondition condition) {
     lock.lock();
     try {
-      RolloutResult now = evaluate(service, version, condition, false);
-      if (now != null) {
-        return CompletableFuture.completedFuture(now);
-      }
       Waiter waiter = new Waiter(service, version, condition, new CompletableFuture<>());
-      waiters.add(waiter);
+      for (Node node : nodes.values()) {
+        waiter.consider(node);
+      }
+      if (!waiter.decided()) {
+        waiters.computeIfAbsent(service, s -> new ArrayList<>()).add(waiter);
+      }
       return waiter.future;
     } finally {
       lock.unlock();
@@ -364,23 +374,82 @@ public final class Controller implements AutoCloseable {
     return null;
   }
 
-  private void signalWaiters() {
-    List<Map.Entry<CompletableFuture<RolloutResult>, RolloutResult>> done = new ArrayList<>();
-    for (var it = waiters.iterator(); it.hasNext(); ) {
-      Waiter waiter = it.next();
-      RolloutResult result = evaluate(waiter.service, waiter.version, waiter.condition, false);
-      if (result != null) {
-        it.remove();
-        done.add(Map.entry(waiter.future, result));
+  /** Under the lock: tells the waiters of {@code node}'s services that it changed (connected, answered, left). */
+  private void signalWaiters(Node node) {
+    for (String service : node.services) {
+      List<Waiter> list = waiters.get(service);
+      if (list == null) {
+        continue;
       }
-    }
-    if (!done.isEmpty()) {
-      eventExecutor.execute(() -> done.forEach(e -> e.getKey().complete(e.getValue())));
+      for (var it = list.iterator(); it.hasNext(); ) {
+        Waiter waiter = it.next();
+        waiter.consider(node);
+        if (waiter.decided()) {
+          it.remove();
+        }
+      }
+      if (list.isEmpty()) {
+        waiters.remove(service);
+      }
     }
   }
 
-  private record Waiter(String service, long version, RolloutCondition condition,
-      CompletableFuture<RolloutResult> future) {}
+  /**
+   * One awaitRollout call: the target nodes (connected, serving the service, matching the labels),
+   * split into acked, rejected and pending, kept current node by node. Guarded by the controller lock.
+   */
+  private final class Waiter {
+    final String service;
+    final long version;
+    final RolloutCondition condition;
+    final CompletableFuture<RolloutResult> future;
+    final Set<String> acked = new HashSet<>();
+    final Map<String, String> rejected = new HashMap<>();
+    final Set<String> pending = new HashSet<>();
+
+    Waiter(String service, long version, RolloutCondition condition, CompletableFuture<RolloutResult> future) {
+      this.service = service;
+      this.version = version;
+      this.condition = condition;
+      this.future = future;
+    }
+
+    /** Re-files {@code node} after a change. */
+    void consider(Node node) {
+      String id = node.nodeId;
+      acked.remove(id);
+      rejected.remove(id);
+      pending.remove(id);
+      if (!node.connected() || !node.services.contains(service)
+          || (!condition.labelSelector().isEmpty() && !node.matches(condition.labelSelector()))) {
+        return;
+      }
+      if (node.applied(service) >= version) {
+        acked.add(id);
+      } else if (node.rejectedVersion(service) == version) {
+        rejected.put(id, node.rejectedReason(service));
+      } else {
+        pending.add(id);
+      }
+    }
+
+    /** Completes the future when the condition holds or every target answered; true if it did. */
+    boolean decided() {
+      int targets = acked.size() + rejected.size() + pending.size();
+      boolean satisfied = acked.size() >= (int) Math.ceil(targets * condition.percentRequired() / 100.0);
+      if (!satisfied && !pending.isEmpty()) {
+        return false;
+      }
+      RolloutResult result = result(satisfied);
+      eventExecutor.execute(() -> future.complete(result));
+      return true;
+    }
+
+    RolloutResult result(boolean satisfied) {
+      return new RolloutResult(service, version, satisfied, new TreeSet<>(acked), new TreeMap<>(rejected),
+          new TreeSet<>(pending));
+    }
+  }
 
   // --------------------------------------------------------------------------------- sessions
 
@@ -431,7 +500,7 @@ public final class Controller implements AutoCloseable {
       if (previous != null && previous != session) {
         previous.close(CloseCode.GOING_AWAY, "replaced by a newer session of node " + node.nodeId);
       }
-      signalWaiters();
+      signalWaiters(node);
     } finally {
       lock.unlock();
     }
@@ -465,7 +534,7 @@ public final class Controller implements AutoCloseable {
           state.rollout.answered(node.nodeId);
         }
       }
-      signalWaiters();
+      signalWaiters(node);
     } finally {
       lock.unlock();
     }
@@ -509,10 +578,12 @@ public final class Controller implements AutoCloseable {
       long before = node.applied(ack.getService());
       if (ack.getVersion() > before) {
         node.applied.put(ack.getService(), ack.getVersion());
-        out.add(event(FleetEvent.Type.APPLIED, node, ack.getService(), ack.getVersion(), ""));
+        if (events.subscriberCount() > 0) { // the event copies the node's view: only when someone listens
+          out.add(event(FleetEvent.Type.APPLIED, node, ack.getService(), ack.getVersion(), ""));
+        }
       }
       answered(ack.getService(), node.nodeId);
-      signalWaiters();
+      signalWaiters(node);
     } finally {
       lock.unlock();
     }
@@ -538,7 +609,7 @@ public final class Controller implements AutoCloseable {
         out.add(event(FleetEvent.Type.REJECTED, node, nack.getService(), nack.getVersion(), nack.getReason()));
       }
       answered(nack.getService(), node.nodeId);
-      signalWaiters();
+      signalWaiters(node);
     } finally {
       lock.unlock();
     }
@@ -878,6 +949,15 @@ public final class Controller implements AutoCloseable {
     String rejectedReason(String service) {
       NodeView.Rejection r = rejections.get(service);
       return r == null ? "" : r.reason();
+    }
+
+    boolean matches(Map<String, String> labels) {
+      for (Map.Entry<String, String> label : labels.entrySet()) {
+        if (!label.getValue().equals(metadata.get(label.getKey()))) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** The push rule: newer than what it applied and than what it last rejected. */

@@ -64,16 +64,67 @@ final class Interceptors {
           return next.startCall(call, headers);
         }
         Context.CancellableContext context = Context.current().withDeadline(wanted, timer);
-        ServerCall<Q, R> closing = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-          @Override
-          public void close(Status status, Metadata trailers) {
-            context.cancel(null); // release the deadline timer with the call
-            super.close(status, trailers);
+        DeadlineCall<Q, R> guarded = new DeadlineCall<>(call, context);
+        // Reached only with the server's own deadline: the default (none was set) or the cap.
+        long millis = current == null ? defaultDeadline.toMillis() : maxDeadline.toMillis();
+        context.addListener(c -> {
+          if (c.getDeadline() != null && c.getDeadline().isExpired()) {
+            guarded.expire("server deadline of " + millis + " ms passed");
           }
-        };
-        return Contexts.interceptCall(context, closing, headers, next);
+        }, Runnable::run);
+        return Contexts.interceptCall(context, guarded, headers, next);
       }
     };
+  }
+
+  /**
+   * A call the server's deadline can end: when it passes, the call is closed with DEADLINE_EXCEEDED
+   * and whatever the handler sends later is dropped. Every operation is serialised under one lock,
+   * so the close never races the handler's own writes.
+   */
+  static final class DeadlineCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private final Object lock = new Object();
+    private final Context.CancellableContext context;
+    private boolean closed;
+
+    DeadlineCall(ServerCall<Q, R> call, Context.CancellableContext context) {
+      super(call);
+      this.context = context;
+    }
+
+    void expire(String reason) {
+      close(Status.DEADLINE_EXCEEDED.withDescription(reason), new Metadata());
+    }
+
+    @Override
+    public void sendHeaders(Metadata headers) {
+      synchronized (lock) {
+        if (!closed) {
+          super.sendHeaders(headers);
+        }
+      }
+    }
+
+    @Override
+    public void sendMessage(R message) {
+      synchronized (lock) {
+        if (!closed) {
+          super.sendMessage(message);
+        }
+      }
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        super.close(status, trailers);
+      }
+      context.cancel(null); // releases the deadline timer with the call
+    }
   }
 
   /**
