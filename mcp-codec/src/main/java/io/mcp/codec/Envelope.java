@@ -140,13 +140,6 @@ public final class Envelope {
     Objects.requireNonNull(body, "body");
     boolean typed = kind == Kind.ONE_WAY || kind == Kind.REQUEST;
     requireWellFormed(type, "message type");
-    int typeBytes = type.getBytes(StandardCharsets.UTF_8).length;
-    if (typed && (typeBytes == 0 || typeBytes > MAX_TYPE_BYTES)) {
-      throw new IllegalArgumentException("message type of " + typeBytes + " bytes outside 1.." + MAX_TYPE_BYTES);
-    }
-    if (!typed && typeBytes != 0) {
-      throw new IllegalArgumentException(kind + " carries no type");
-    }
     if ((kind == Kind.ONE_WAY) != (correlationId == 0)) {
       throw new IllegalArgumentException(kind + " with correlation id " + Long.toUnsignedString(correlationId));
     }
@@ -159,18 +152,31 @@ public final class Envelope {
     for (Map.Entry<String, String> h : headers.entrySet()) {
       requireWellFormed(h.getKey(), "header key");
       requireWellFormed(h.getValue(), "header value");
-      int k = h.getKey().getBytes(StandardCharsets.UTF_8).length;
-      int v = h.getValue().getBytes(StandardCharsets.UTF_8).length;
+    }
+    // The strings are encoded once, by the constructor; the limits are checked on those bytes.
+    Envelope envelope = new Envelope(kind, correlationId, timeoutMillis, type,
+        headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers)), body.slice());
+    int typeBytes = envelope.typeBytes.length;
+    if (typed && (typeBytes == 0 || typeBytes > MAX_TYPE_BYTES)) {
+      throw new IllegalArgumentException("message type of " + typeBytes + " bytes outside 1.." + MAX_TYPE_BYTES);
+    }
+    if (!typed && typeBytes != 0) {
+      throw new IllegalArgumentException(kind + " carries no type");
+    }
+    int i = 0;
+    for (String key : envelope.headers.keySet()) {
+      int k = envelope.headerBytes[i].length;
+      int v = envelope.headerBytes[i + 1].length;
       if (k == 0 || k > MAX_HEADER_KEY_BYTES) {
         throw new IllegalArgumentException("header key of " + k + " bytes outside 1.." + MAX_HEADER_KEY_BYTES);
       }
       if (v > MAX_HEADER_VALUE_BYTES) {
-        throw new IllegalArgumentException("header " + h.getKey() + " value of " + v + " bytes exceeds max "
+        throw new IllegalArgumentException("header " + key + " value of " + v + " bytes exceeds max "
             + MAX_HEADER_VALUE_BYTES);
       }
+      i += 2;
     }
-    return new Envelope(kind, correlationId, timeoutMillis, type,
-        headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers)), body.slice());
+    return envelope;
   }
 
   /**
@@ -258,13 +264,26 @@ public final class Envelope {
       throw malformed("envelope ends inside its " + what + " (" + length + " bytes declared, " + in.remaining()
           + " left)");
     }
-    ByteBuffer bytes = in.slice(in.position(), length);
-    in.position(in.position() + length);
+    int start = in.position();
+    in.position(start + length);
+    // Most types and header keys are ASCII: no decoder needed for them.
+    byte[] bytes = new byte[length];
+    in.get(start, bytes);
+    boolean ascii = true;
+    for (byte b : bytes) {
+      if (b < 0) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      return new String(bytes, StandardCharsets.ISO_8859_1);
+    }
     try {
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(bytes)
+          .decode(ByteBuffer.wrap(bytes))
           .toString();
     } catch (CharacterCodingException e) {
       throw malformed("envelope " + what + " is not valid UTF-8");

@@ -32,9 +32,10 @@ public final class Reply {
     return new Reply(Map.of(), ByteBuffer.wrap(body));
   }
 
-  /** A reply with headers and a body. */
+  /** A reply with headers (their order kept) and a body. */
   public static Reply of(Map<String, String> headers, ByteBuffer body) {
-    return new Reply(Map.copyOf(new LinkedHashMap<>(headers)), Objects.requireNonNull(body, "body").slice());
+    return new Reply(headers.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headers)),
+        Objects.requireNonNull(body, "body").slice());
   }
 
   /** An empty reply. */

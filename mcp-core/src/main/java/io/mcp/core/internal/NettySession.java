@@ -42,7 +42,8 @@ public final class NettySession implements Session {
   private volatile List<SessionListener> listeners;
   private final CompletableFuture<SessionClose> closeFuture = new CompletableFuture<>();
 
-  private SessionState state = SessionState.CONNECTING;
+  /** Written under the lock, read without it. */
+  private volatile SessionState state = SessionState.CONNECTING;
   private SessionClose close;
 
   private volatile String id = "";
@@ -148,9 +149,7 @@ public final class NettySession implements Session {
 
   @Override
   public SessionState state() {
-    synchronized (lock) {
-      return state;
-    }
+    return state;
   }
 
   @Override

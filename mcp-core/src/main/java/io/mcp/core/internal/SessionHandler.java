@@ -143,8 +143,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     }
     InboundFrame frame = (InboundFrame) msg;
     try {
-      lastReadNanos = now();
-      dispatch(frame);
+      dispatch(frame); // liveness is recorded once per read, in channelReadComplete
     } catch (McpException e) {
       closeWith(e.closeCode(), e.getMessage());
     } catch (RuntimeException e) {

@@ -221,7 +221,13 @@ final class SessionMessaging {
       } catch (RuntimeException e) {
         stage = CompletableFuture.failedFuture(e);
       }
-      stage.whenComplete((reply, error) -> onLoop(call, () -> finish(call, reply, error)));
+      stage.whenComplete((reply, error) -> {
+        if (channel.eventLoop().inEventLoop()) {
+          finish(call, reply, error); // completed on the loop (usually at once): no task hop
+        } else {
+          onLoop(call, () -> finish(call, reply, error));
+        }
+      });
       return;
     }
     try {
