@@ -45,7 +45,6 @@ public final class McpClient implements AutoCloseable {
   private final boolean ownGroup;
   private final ExecutorService ownExecutor;
   private final EventLoopGroup group;
-  private volatile EventLoopGroup localGroup;
 
   private McpClient(ClientOptions options) {
     this.options = options;
@@ -144,27 +143,19 @@ public final class McpClient implements AutoCloseable {
     return result;
   }
 
+  /** In-VM channels of every client in this JVM share one small group (daemon threads). */
+  private static final class SharedLocalGroup {
+    static final EventLoopGroup GROUP = Transports.newLocalGroup(
+        Math.max(1, Runtime.getRuntime().availableProcessors()), "mcp-client-local");
+  }
+
   private EventLoopGroup localGroup() {
-    EventLoopGroup local = localGroup;
-    if (local == null) {
-      synchronized (this) {
-        local = localGroup;
-        if (local == null) {
-          local = Transports.newLocalGroup(1, "mcp-client-local");
-          localGroup = local;
-        }
-      }
-    }
-    return local;
+    return SharedLocalGroup.GROUP;
   }
 
   /** Releases the event loops this client owns (not a shared group). Open sessions are closed abruptly. */
   @Override
   public void close() {
-    EventLoopGroup local = localGroup;
-    if (local != null) {
-      local.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    }
     if (ownExecutor != null) {
       ownExecutor.shutdownNow();
     }

@@ -40,7 +40,13 @@ import java.util.concurrent.TimeUnit;
 public final class GrpcAgentTransport implements AgentTransport {
   private final TlsOptions tls;
   private final ByteOrder order;
-  private final EventLoopGroup localGroup = Transports.newLocalGroup(1, "mcp-grpc-agent-relay");
+  /** Relays of every transport in this JVM share one small group (daemon threads). */
+  private static final class SharedRelayGroup {
+    static final EventLoopGroup GROUP = Transports.newLocalGroup(
+        Math.max(1, Runtime.getRuntime().availableProcessors()), "mcp-grpc-agent-relay");
+  }
+
+  private final EventLoopGroup localGroup = SharedRelayGroup.GROUP;
   private final Map<InetSocketAddress, Relay> relays = new ConcurrentHashMap<>();
 
   private GrpcAgentTransport(TlsOptions tls, ByteOrder order) {
@@ -141,6 +147,5 @@ public final class GrpcAgentTransport implements AgentTransport {
   public void close() {
     relays.values().forEach(Relay::close);
     relays.clear();
-    localGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }

@@ -41,7 +41,15 @@ final class IdempotencyCache {
     Entry existing;
     synchronized (this) {
       long now = clock.millis();
-      entries.values().removeIf(e -> now - e.createdMillis > ttlMillis && e.result.isDone());
+      // Entries are in insertion (= age) order: expire from the eldest and stop at the first one
+      // that is young or still running. Amortised O(1) per call, not a scan of the whole cache.
+      for (var it = entries.values().iterator(); it.hasNext(); ) {
+        Entry eldest = it.next();
+        if (now - eldest.createdMillis <= ttlMillis || !eldest.result.isDone()) {
+          break;
+        }
+        it.remove();
+      }
       existing = entries.get(requestId);
       if (existing == null) {
         while (entries.size() >= maxEntries) {
