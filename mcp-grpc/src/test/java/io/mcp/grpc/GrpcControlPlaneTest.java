@@ -348,6 +348,41 @@ class GrpcControlPlaneTest {
   }
 
   @Test
+  void maxConcurrentCallsPerConnection_extraCallsWait_otherConnectionsDoNot() throws Exception {
+    GrpcControlPlaneServer limited = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").maxConcurrentCallsPerConnection(1).build()).start();
+    try (ControlPlaneClient one = ControlPlaneClient.create("127.0.0.1", limited.port(), "admin-token", null, WAIT);
+        ControlPlaneClient other = ControlPlaneClient.create("127.0.0.1", limited.port(), "admin-token", null, WAIT)) {
+      LinkedBlockingQueue<StatusUpdate> updates = new LinkedBlockingQueue<>();
+      io.grpc.Context.CancellableContext stream = io.grpc.Context.current().withCancellation();
+      stream.run(() -> one.streaming().streamStatus(StreamRequest.getDefaultInstance(), new StreamObserver<>() {
+        @Override
+        public void onNext(StatusUpdate value) {
+          updates.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      }));
+      assertThat(updates.poll(10, TimeUnit.SECONDS).getKind()).isEqualTo(StatusUpdate.Kind.SNAPSHOT_END);
+
+      // The connection's only stream is taken: a second call on it waits until its deadline.
+      assertThatThrownBy(() -> one.blocking().withDeadlineAfter(500, TimeUnit.MILLISECONDS)
+          .listNodes(ListNodesRequest.getDefaultInstance()))
+          .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
+          .isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+      // Another connection is not affected.
+      assertThat(other.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount()).isZero();
+      stream.cancel(null);
+    } finally {
+      limited.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
   void health_servingForTheControlPlane() {
     HealthCheckResponse response = HealthGrpc.newBlockingStub(admin.channel()).check(HealthCheckRequest.newBuilder()
         .setService("mcp.controlplane.v1.ControlPlane").build());
