@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.controlplane;
 
+import io.mcp.benchmarks.ForkedJvm;
+
 import io.mcp.core.Controller;
 import io.mcp.core.ControllerOptions;
 import io.mcp.core.FleetEvent;
@@ -169,7 +171,7 @@ public final class FanoutBenchmark {
     List<String> args = List.of(Integer.toString(controller.port()), Integer.toString(agents),
         Integer.toString(options.concurrency), Integer.toString(options.agentThreads),
         Integer.toString(options.agentHandlerThreads), TOKEN, SERVICE);
-    try (ChildJvm fleet = ChildJvm.start("agents", options.agentJvmOptions(), AgentFleetProcess.class, args)) {
+    try (ForkedJvm fleet = ForkedJvm.start("agents", options.agentJvmOptions(), AgentFleetProcess.class, args)) {
       String connectedLine = fleet.expect("connected ", Duration.ofMinutes(6));
       System.out.println("agent JVM (pid " + fleet.pid() + "): " + connectedLine);
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
@@ -216,7 +218,7 @@ public final class FanoutBenchmark {
     return rounds;
   }
 
-  private static Round round(Controller controller, ChildJvm fleet, Events events, byte[] payload, int agents,
+  private static Round round(Controller controller, ForkedJvm fleet, Events events, byte[] payload, int agents,
       Options options) throws InterruptedException {
     Clock clock = Clock.systemUTC();
     Instant t0 = clock.instant();

@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.grpc;
 
+import io.mcp.benchmarks.ForkedJvm;
+
 import io.mcp.core.Controller;
 import io.mcp.core.ControllerOptions;
 import io.mcp.core.InMemoryConfigStore;
@@ -176,7 +178,7 @@ public final class TransportFanoutBenchmark {
         "-Dslf4j.internal.verbosity=ERROR");
     List<String> args = List.of(transport, Integer.toString(port), Integer.toString(agents), "500", "2", "4", TOKEN,
         SERVICE, Integer.toString(grpcConnections));
-    try (ChildJvm fleet = ChildJvm.start("agents", jvm, AgentFleet.class, args)) {
+    try (ForkedJvm fleet = ForkedJvm.start("agents", jvm, AgentFleet.class, args)) {
       System.out.println("agent JVM (pid " + fleet.pid() + "): " + fleet.expect("connected ", Duration.ofMinutes(6)));
       long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
       long connected = 0;

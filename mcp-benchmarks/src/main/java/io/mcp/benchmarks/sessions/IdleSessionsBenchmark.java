@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.sessions;
 
+import io.mcp.benchmarks.ForkedJvm;
+
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.sessions;
 
+import io.mcp.benchmarks.ForkedJvm;
+
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.mcp.benchmarks.controlplane;
+package io.mcp.benchmarks;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,20 +15,21 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * A child JVM on this JVM's class path, driven by lines: commands go to its stdin, replies come from
- * its stdout; its stderr is inherited. The child exits when its stdin closes.
+ * A child JVM on this JVM's class path, driven by lines: commands go to its stdin, replies come
+ * from its stdout; its stderr is inherited. The child exits when its stdin closes.
  *
  * <p>{@link #send} and {@link #expect} are meant for one driving thread.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ForkedJvm implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Writer stdin;
   private final BlockingQueue<Optional<String>> lines = new LinkedBlockingQueue<>();
 
-  private ChildJvm(String name, Process process) {
+  private ForkedJvm(String name, Process process) {
     this.name = name;
     this.process = process;
     this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
@@ -49,7 +50,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Starts {@code mainClass} in a new JVM with {@code jvmOptions}, passing {@code args}. */
-  static ChildJvm start(String name, List<String> jvmOptions, Class<?> mainClass, List<String> args) {
+  public static ForkedJvm start(String name, List<String> jvmOptions, Class<?> mainClass, List<String> args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
@@ -58,18 +59,19 @@ final class ChildJvm implements AutoCloseable {
     command.add(mainClass.getName());
     command.addAll(args);
     try {
-      return new ChildJvm(name, new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+      Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      return new ForkedJvm(name, process);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name + " JVM: " + command, e);
     }
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
   /** Writes one line to the child's stdin and flushes it. */
-  void send(String line) {
+  public void send(String line) {
     try {
       stdin.write(line);
       stdin.write('\n');
@@ -79,12 +81,17 @@ final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /** Waits for a stdout line that starts with {@code prefix}; other lines are echoed to stdout. */
+  public String expect(String prefix, Duration timeout) throws InterruptedException {
+    return expect(prefix, timeout, line -> System.out.println(name + ": " + line));
+  }
+
   /**
-   * Waits for a stdout line that starts with {@code prefix}; other lines are echoed to stdout.
+   * Waits for a stdout line that starts with {@code prefix}; every other line goes to {@code other}.
    *
    * @throws IllegalStateException if the child exits or {@code timeout} passes first
    */
-  String expect(String prefix, Duration timeout) throws InterruptedException {
+  public String expect(String prefix, Duration timeout, Consumer<String> other) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       long left = deadline - System.nanoTime();
@@ -101,7 +108,7 @@ final class ChildJvm implements AutoCloseable {
       if (line.get().startsWith(prefix)) {
         return line.get();
       }
-      System.out.println(name + ": " + line.get());
+      other.accept(line.get());
     }
   }
 
@@ -109,7 +116,7 @@ final class ChildJvm implements AutoCloseable {
     return process.waitFor(2, TimeUnit.SECONDS) ? Integer.toString(process.exitValue()) : "none yet";
   }
 
-  /** Closes the child's stdin, waits up to 30 s for it to exit, then destroys it. */
+  /** Closes the child's stdin, waits up to 15 s for it to exit, then destroys it. */
   @Override
   public void close() {
     try {
@@ -118,8 +125,8 @@ final class ChildJvm implements AutoCloseable {
       // The child is already gone.
     }
     try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        System.err.println(name + " JVM did not exit within 30 s; destroying it");
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        System.err.println(name + " JVM did not exit within 15 s; destroying it");
         process.destroy();
         if (!process.waitFor(5, TimeUnit.SECONDS)) {
           process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
