@@ -496,6 +496,11 @@ class SessionProtocolTest {
         assertThat(close.reason()).isEqualTo("connection limit 2 reached");
       }
     }
+    // The after-each health check needs a free slot: wait until the server counted the closes.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (server.connectionCount() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
   }
 
   @Test

@@ -315,24 +315,46 @@ public final class NettySession implements Session {
     return result;
   }
 
-  /** On the event loop: writes every queued frame, then flushes once. */
+  /**
+   * On the event loop: writes every queued frame, then flushes once. Frames go out with void
+   * promises; one listener on the batch's last write settles the whole batch (writes complete in
+   * order), so a batch costs one promise, not one per frame.
+   */
   private void drainWrites() {
     drainScheduled.set(false);
-    PendingWrite w;
-    boolean wrote = false;
-    while ((w = pendingWrites.poll()) != null) {
-      PendingWrite write = w;
-      if (!channel.isActive()) {
-        write.frame.release();
-        complete(write, new RequestException(ErrorCode.UNAVAILABLE, "session " + id + " is closed"));
-        continue;
-      }
-      channel.write(write.frame).addListener(f -> complete(write, f.isSuccess() ? null
-          : new RequestException(ErrorCode.UNAVAILABLE, "write failed: " + f.cause().getMessage(), f.cause())));
-      wrote = true;
+    PendingWrite first = pendingWrites.poll();
+    if (first == null) {
+      return;
     }
-    if (wrote) {
-      channel.flush();
+    if (!channel.isActive()) {
+      failAll(first, new RequestException(ErrorCode.UNAVAILABLE, "session " + id + " is closed"));
+      return;
+    }
+    java.util.List<PendingWrite> batch = new java.util.ArrayList<>();
+    PendingWrite w = first;
+    while (w != null) {
+      batch.add(w);
+      PendingWrite next = pendingWrites.poll();
+      if (next == null) {
+        channel.write(w.frame).addListener(f -> {
+          RequestException failure = f.isSuccess() ? null
+              : new RequestException(ErrorCode.UNAVAILABLE, "write failed: " + f.cause().getMessage(), f.cause());
+          for (PendingWrite done : batch) {
+            complete(done, failure);
+          }
+        });
+      } else {
+        channel.write(w.frame, channel.voidPromise());
+      }
+      w = next;
+    }
+    channel.flush();
+  }
+
+  private void failAll(PendingWrite first, RequestException failure) {
+    for (PendingWrite w = first; w != null; w = pendingWrites.poll()) {
+      w.frame.release();
+      complete(w, failure);
     }
   }
 

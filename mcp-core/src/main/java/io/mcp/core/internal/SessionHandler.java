@@ -52,6 +52,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
   private ScheduledFuture<?> heartbeatTimer;
   private ScheduledFuture<?> drainTimer;
   private ScheduledFuture<?> writeDeadlineTimer;
+  private long unwritableSinceNanos;
 
   private long pingWindowStartNanos;
   private int pingsInWindow;
@@ -296,12 +297,13 @@ abstract class SessionHandler extends ChannelDuplexHandler {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     boolean writable = ctx.channel().isWritable();
-    if (!writable && writeDeadlineTimer == null && !closeStarted) {
-      writeDeadlineTimer = ctx.executor().schedule(this::onWriteDeadline, config.writeDeadlineNanos,
-          TimeUnit.NANOSECONDS);
-    } else if (writable && writeDeadlineTimer != null) {
-      writeDeadlineTimer.cancel(false);
-      writeDeadlineTimer = null;
+    if (!writable) {
+      unwritableSinceNanos = now();
+      // One pending check at most, however often writability flaps: it re-arms itself.
+      if (writeDeadlineTimer == null && !closeStarted) {
+        writeDeadlineTimer = ctx.executor().schedule(this::onWriteDeadline, config.writeDeadlineNanos,
+            TimeUnit.NANOSECONDS);
+      }
     }
     session.fireWritabilityChanged(writable);
     super.channelWritabilityChanged(ctx);
@@ -309,11 +311,19 @@ abstract class SessionHandler extends ChannelDuplexHandler {
 
   private void onWriteDeadline() {
     writeDeadlineTimer = null;
-    if (!ctx.channel().isWritable()) {
-      closeWith(CloseCode.SLOW_CONSUMER, "peer read too little for "
-          + TimeUnit.NANOSECONDS.toMillis(config.writeDeadlineNanos) + " ms (write deadline); "
-          + session.queuedBytes() + " bytes queued");
+    if (closeStarted || ctx.channel().isWritable()) {
+      return;
     }
+    long unwritableFor = now() - unwritableSinceNanos;
+    if (unwritableFor < config.writeDeadlineNanos) {
+      // It was writable for a while since this check was armed: wait for the rest of the deadline.
+      writeDeadlineTimer = ctx.executor().schedule(this::onWriteDeadline,
+          config.writeDeadlineNanos - unwritableFor, TimeUnit.NANOSECONDS);
+      return;
+    }
+    closeWith(CloseCode.SLOW_CONSUMER, "peer read too little for "
+        + TimeUnit.NANOSECONDS.toMillis(config.writeDeadlineNanos) + " ms (write deadline); "
+        + session.queuedBytes() + " bytes queued");
   }
 
   private void onHandshakeTimeout() {
