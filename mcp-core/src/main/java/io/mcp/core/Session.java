@@ -104,7 +104,12 @@ public interface Session {
     }
   }
 
-  /** Whether the socket's outbound buffer is below its high water mark. */
+  /**
+   * Whether the session can take more now: the socket's outbound buffer is below its high water
+   * mark and so are the bytes this session has queued but not yet handed to the socket. Producers
+   * should pause while it is false (and may resume on {@link
+   * SessionListener#onWritabilityChanged}); sends still succeed up to the outbound budget.
+   */
   boolean isWritable();
 
   /** Bytes written but not yet taken by the socket, counted against the outbound budget. */

@@ -240,7 +240,9 @@ public final class NettySession implements Session {
 
   @Override
   public boolean isWritable() {
-    return channel.isWritable();
+    // Frames queued for the event loop are not yet in the channel's buffer: count them too, so a
+    // producer that honours writability keeps about one high water mark per session, not the budget.
+    return channel.isWritable() && queuedBytes.get() < channel.config().getWriteBufferHighWaterMark();
   }
 
   @Override
