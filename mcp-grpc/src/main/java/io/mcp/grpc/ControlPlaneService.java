@@ -19,6 +19,7 @@ import io.mcp.core.spi.RolloutPolicy;
 import io.mcp.grpc.internal.FrameRelay;
 import io.mcp.grpc.internal.Protos;
 import io.mcp.grpc.internal.StatusStreamer;
+import io.mcp.grpc.internal.UpdateCache;
 import io.mcp.grpc.proto.ConfigRequest;
 import io.mcp.grpc.proto.ConfigResponse;
 import io.mcp.grpc.proto.Configuration;
@@ -65,6 +66,8 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
   private final ScheduledExecutorService timer;
   private final IdempotencyCache idempotency;
   private final int statusQueueLimit;
+  /** One protobuf conversion per fleet event, shared by every StreamStatus subscriber. */
+  private final UpdateCache updates = new UpdateCache(1024);
   private final long statusLagTimeoutNanos;
   private final int defaultHistoryLimit;
 
@@ -213,7 +216,7 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     ServerCallStreamObserver<StatusUpdate> call = (ServerCallStreamObserver<StatusUpdate>) response;
     StatusStreamer streamer = new StatusStreamer(call, statusQueueLimit, statusLagTimeoutNanos, timer);
     // Subscribe first, then send the snapshot: an event can repeat the snapshot, never be missed.
-    Subscription subscription = controller.subscribe(e -> streamer.offer(Protos.update(e)), e -> matches(e, service, node));
+    Subscription subscription = controller.subscribe(e -> streamer.offer(updates.update(e)), e -> matches(e, service, node));
     streamer.onDone(subscription::close);
     for (NodeView view : controller.nodes()) {
       if ((service.isEmpty() || view.services().contains(service)) && (node.isEmpty() || view.nodeId().equals(node))) {
