@@ -11,18 +11,24 @@ import io.mcp.core.spi.ExtensionRegistry;
 import io.mcp.codec.Envelope;
 import io.mcp.core.internal.Frames;
 import io.mcp.core.internal.HandlerPools;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.cert.X509Certificate;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,6 +38,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +72,8 @@ public final class McpServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final EventLoopGroup localGroup;
   private final Set<NettySession> sessions = ConcurrentHashMap.newKeySet();
+  /** Transport peers announced by relays, keyed by the relay channel's in-VM address. */
+  private final Map<SocketAddress, ServerSessionHandler.RelayedPeer> relayedPeers = new ConcurrentHashMap<>();
   private final java.util.function.LongFunction<Duration> heartbeatNegotiation;
   private final Object lifecycle = new Object();
   private Channel serverChannel;
@@ -172,10 +181,18 @@ public final class McpServer implements AutoCloseable {
         if (tls && sslContext != null) {
           ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
         }
+        ServerSessionHandler.RelayedPeer relayed = null;
+        if (!tls) {
+          SocketAddress relayAddress = ch.remoteAddress();
+          relayed = relayAddress == null ? null : relayedPeers.remove(relayAddress);
+          if (relayed != null && relayed.remoteAddress() != null) {
+            session.relayedFrom(relayed.remoteAddress());
+          }
+        }
         var decoder = ServerSessionHandler.newDecoder(sessionConfig);
         ch.pipeline().addLast("mcp-decoder", decoder);
         ch.pipeline().addLast("mcp-session", new ServerSessionHandler(sessionConfig, session, decoder, gate,
-            options.authenticator(), options.serverId(), heartbeatNegotiation));
+            options.authenticator(), options.serverId(), heartbeatNegotiation, relayed));
       }
     };
   }
@@ -193,6 +210,29 @@ public final class McpServer implements AutoCloseable {
       }
       return (LocalAddress) localChannel.localAddress();
     }
+  }
+
+  /**
+   * Connects a relay to {@link #localTransportAddress()} on behalf of a peer reached over another
+   * transport, so that the session's {@link io.mcp.core.spi.AuthenticationRequest} carries that
+   * peer's address and TLS client certificates instead of the in-VM channel's. mcp-grpc uses it for
+   * agents on gRPC (the HTTP/2 connection's address and mTLS chain). The announcement is consumed
+   * by the session the returned channel opens, or dropped if the connect fails.
+   *
+   * @param group the event loop group for the relay channel (must support {@code LocalChannel})
+   * @param handler the relay's handler
+   * @param peerAddress the remote address of the peer on its own transport, or {@code null}
+   * @param peerCertificates the peer's verified client certificate chain; empty without mutual TLS
+   */
+  public ChannelFuture connectRelay(EventLoopGroup group, ChannelHandler handler, SocketAddress peerAddress,
+      List<X509Certificate> peerCertificates) {
+    LocalAddress relayAddress = new LocalAddress("mcp-relay-" + UUID.randomUUID());
+    relayedPeers.put(relayAddress, new ServerSessionHandler.RelayedPeer(peerAddress, List.copyOf(peerCertificates)));
+    ChannelFuture connect = new Bootstrap().group(group).channel(LocalChannel.class).handler(handler)
+        .localAddress(relayAddress)
+        .connect(localTransportAddress());
+    connect.addListener(f -> relayedPeers.remove(relayAddress)); // consumed on accept; never left behind
+    return connect;
   }
 
   /** The event loop group the server runs on (its own or the shared one). */

@@ -37,6 +37,7 @@ public final class NettySession implements Session {
 
   private final Object lock = new Object();
   private final Channel channel;
+  private volatile SocketAddress relayedFrom;
   private final SessionConfig config;
   /** The config's listeners, shared by every session; a session gets its own list only on addListener. */
   private volatile List<SessionListener> listeners;
@@ -190,7 +191,13 @@ public final class NettySession implements Session {
 
   @Override
   public SocketAddress remoteAddress() {
-    return channel.remoteAddress();
+    SocketAddress relayed = relayedFrom;
+    return relayed != null ? relayed : channel.remoteAddress();
+  }
+
+  /** For a session relayed from another transport: the peer's address there. */
+  public void relayedFrom(SocketAddress address) {
+    this.relayedFrom = address;
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.mcp.core.spi.Authenticator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -36,17 +37,26 @@ public final class ServerSessionHandler extends SessionHandler {
   private final Authenticator authenticator;
   private final String serverId;
   private final LongFunction<Duration> heartbeatNegotiation;
+  private final RelayedPeer relayed;
   private boolean countedConnection;
   private boolean countedHandshake;
 
   public ServerSessionHandler(SessionConfig config, NettySession session, NettyFrameDecoder decoder,
-      ServerGate gate, Authenticator authenticator, String serverId, LongFunction<Duration> heartbeatNegotiation) {
+      ServerGate gate, Authenticator authenticator, String serverId, LongFunction<Duration> heartbeatNegotiation,
+      RelayedPeer relayed) {
     super(config, session, decoder);
+    this.relayed = relayed;
     this.gate = gate;
     this.authenticator = authenticator;
     this.serverId = serverId;
     this.heartbeatNegotiation = heartbeatNegotiation;
   }
+
+  /**
+   * The peer of a session relayed from another transport (gRPC): its address and verified client
+   * certificates on that transport, which authentication sees instead of the in-VM channel's.
+   */
+  public record RelayedPeer(SocketAddress remoteAddress, List<X509Certificate> certificates) {}
 
   /** Creates the decoder for a server channel. */
   public static NettyFrameDecoder newDecoder(SessionConfig config) {
@@ -110,7 +120,9 @@ public final class ServerSessionHandler extends SessionHandler {
     checkId("service_name", hello.getServiceName(), false);
 
     AuthenticationRequest request = AuthenticationRequest.of(hello.getNodeId(), hello.getServiceName(),
-        hello.getToken(), hello.getMetadataMap(), peerCertificates(), ctx.channel().remoteAddress());
+        hello.getToken(), hello.getMetadataMap(),
+        relayed != null ? relayed.certificates() : peerCertificates(),
+        relayed != null && relayed.remoteAddress() != null ? relayed.remoteAddress() : ctx.channel().remoteAddress());
     Identity identity;
     try {
       identity = authenticator.authenticate(request);

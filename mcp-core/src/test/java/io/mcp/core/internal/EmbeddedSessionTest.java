@@ -65,7 +65,7 @@ class EmbeddedSessionTest {
     session = new NettySession(channel, config);
     NettyFrameDecoder decoder = ServerSessionHandler.newDecoder(config);
     channel.pipeline().addLast(decoder, new ServerSessionHandler(config, session, decoder, new ServerGate(10, 10),
-        request -> Identity.of(request.nodeId()), "embedded", ms -> ms == 0 ? INTERVAL : Duration.ofMillis(ms)));
+        request -> Identity.of(request.nodeId()), "embedded", ms -> ms == 0 ? INTERVAL : Duration.ofMillis(ms), null));
     channel.pipeline().fireChannelActive();
     return channel;
   }
