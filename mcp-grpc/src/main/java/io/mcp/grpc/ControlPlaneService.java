@@ -34,11 +34,10 @@ import io.mcp.grpc.proto.RollbackRequest;
 import io.mcp.grpc.proto.StatusUpdate;
 import io.mcp.grpc.proto.StreamRequest;
 import io.mcp.grpc.proto.WaitCondition;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.local.LocalChannel;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -239,6 +238,12 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
 
   // ------------------------------------------------------------------------------ agents
 
+  /** The HTTP/2 peer of a Connect call: its address and verified TLS client certificates. */
+  record ConnectPeer(java.net.SocketAddress address, List<java.security.cert.X509Certificate> certificates) {}
+
+  /** Set by the authentication interceptor on Connect calls. */
+  static final io.grpc.Context.Key<ConnectPeer> CONNECT_PEER = io.grpc.Context.key("mcp-connect-peer");
+
   @Override
   public StreamObserver<Frame> connect(StreamObserver<Frame> response) {
     ServerCallStreamObserver<Frame> call = (ServerCallStreamObserver<Frame>) response;
@@ -247,11 +252,9 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     FrameRelay relay = new FrameRelay(call, order);
     StreamObserver<Frame> inbound = relay.fromGrpc();
     call.setOnCancelHandler(inbound::onCompleted);
-    new Bootstrap()
-        .group(localGroup)
-        .channel(LocalChannel.class)
-        .handler(new io.netty.channel.ChannelInboundHandlerAdapter())
-        .connect(controller.server().localTransportAddress())
+    ConnectPeer peer = CONNECT_PEER.get();
+    controller.server().connectRelay(localGroup, new io.netty.channel.ChannelInboundHandlerAdapter(),
+            peer == null ? null : peer.address(), peer == null ? List.of() : peer.certificates())
         .addListener((io.netty.channel.ChannelFutureListener) f -> {
           if (f.isSuccess()) {
             relay.attach(f.channel());

@@ -137,7 +137,15 @@ final class Interceptors {
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getFullMethodName();
-        if (!method.startsWith(ControlPlaneGrpc.SERVICE_NAME + "/") || method.equals(CONNECT)) {
+        if (method.equals(CONNECT)) {
+          // Agents authenticate in their MCP Hello; hand the transport's peer to that handshake.
+          ControlPlaneService.ConnectPeer peer = new ControlPlaneService.ConnectPeer(
+              call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
+              peerCertificates(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
+          return Contexts.interceptCall(Context.current().withValue(ControlPlaneService.CONNECT_PEER, peer),
+              call, headers, next);
+        }
+        if (!method.startsWith(ControlPlaneGrpc.SERVICE_NAME + "/")) {
           return next.startCall(call, headers);
         }
         String header = headers.get(AUTHORIZATION);
