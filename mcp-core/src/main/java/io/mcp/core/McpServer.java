@@ -73,7 +73,7 @@ public final class McpServer implements AutoCloseable {
   private final EventLoopGroup localGroup;
   private final Set<NettySession> sessions = ConcurrentHashMap.newKeySet();
   /** Transport peers announced by relays, keyed by the relay channel's in-VM address. */
-  private final Map<SocketAddress, ServerSessionHandler.RelayedPeer> relayedPeers = new ConcurrentHashMap<>();
+  private final Map<SocketAddress, RelayedPeer> relayedPeers = new ConcurrentHashMap<>();
   private final java.util.function.LongFunction<Duration> heartbeatNegotiation;
   private final Object lifecycle = new Object();
   private Channel serverChannel;
@@ -181,7 +181,7 @@ public final class McpServer implements AutoCloseable {
         if (tls && sslContext != null) {
           ch.pipeline().addLast("tls", sslContext.newHandler(ch.alloc()));
         }
-        ServerSessionHandler.RelayedPeer relayed = null;
+        RelayedPeer relayed = null;
         if (!tls) {
           SocketAddress relayAddress = ch.remoteAddress();
           relayed = relayAddress == null ? null : relayedPeers.remove(relayAddress);
@@ -221,18 +221,32 @@ public final class McpServer implements AutoCloseable {
    *
    * @param group the event loop group for the relay channel (must support {@code LocalChannel})
    * @param handler the relay's handler
-   * @param peerAddress the remote address of the peer on its own transport, or {@code null}
-   * @param peerCertificates the peer's verified client certificate chain; empty without mutual TLS
+   * @param peer the peer on its own transport, or {@code null} to report the in-VM channel's
    */
-  public ChannelFuture connectRelay(EventLoopGroup group, ChannelHandler handler, SocketAddress peerAddress,
-      List<X509Certificate> peerCertificates) {
+  public ChannelFuture connectRelay(EventLoopGroup group, ChannelHandler handler, RelayedPeer peer) {
     LocalAddress relayAddress = new LocalAddress("mcp-relay-" + UUID.randomUUID());
-    relayedPeers.put(relayAddress, new ServerSessionHandler.RelayedPeer(peerAddress, List.copyOf(peerCertificates)));
+    if (peer != null) {
+      relayedPeers.put(relayAddress, peer);
+    }
     ChannelFuture connect = new Bootstrap().group(group).channel(LocalChannel.class).handler(handler)
         .localAddress(relayAddress)
         .connect(localTransportAddress());
     connect.addListener(f -> relayedPeers.remove(relayAddress)); // consumed on accept; never left behind
     return connect;
+  }
+
+  /**
+   * The peer of a session relayed from another transport (such as gRPC): its address and verified
+   * TLS client certificate chain there, which the session's authentication and
+   * {@link Session#remoteAddress()} report instead of the in-VM channel's.
+   *
+   * @param remoteAddress the peer's address on its own transport, or {@code null} if unknown
+   * @param certificates the verified client certificate chain; empty without mutual TLS
+   */
+  public record RelayedPeer(SocketAddress remoteAddress, List<X509Certificate> certificates) {
+    public RelayedPeer {
+      certificates = List.copyOf(certificates);
+    }
   }
 
   /** The event loop group the server runs on (its own or the shared one). */

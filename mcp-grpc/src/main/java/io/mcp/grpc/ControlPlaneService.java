@@ -9,6 +9,7 @@ import io.grpc.stub.StreamObserver;
 import io.mcp.codec.McpException;
 import io.mcp.core.Controller;
 import io.mcp.core.FleetEvent;
+import io.mcp.core.McpServer;
 import io.mcp.core.NodeView;
 import io.mcp.core.RolloutCondition;
 import io.mcp.core.RolloutResult;
@@ -37,7 +38,6 @@ import io.mcp.grpc.proto.WaitCondition;
 import io.netty.channel.EventLoopGroup;
 import java.nio.ByteOrder;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -238,11 +238,8 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
 
   // ------------------------------------------------------------------------------ agents
 
-  /** The HTTP/2 peer of a Connect call: its address and verified TLS client certificates. */
-  record ConnectPeer(java.net.SocketAddress address, List<java.security.cert.X509Certificate> certificates) {}
-
-  /** Set by the authentication interceptor on Connect calls. */
-  static final io.grpc.Context.Key<ConnectPeer> CONNECT_PEER = io.grpc.Context.key("mcp-connect-peer");
+  /** The HTTP/2 peer of a Connect call (address, TLS client chain); set by the authentication interceptor. */
+  static final io.grpc.Context.Key<McpServer.RelayedPeer> CONNECT_PEER = io.grpc.Context.key("mcp-connect-peer");
 
   @Override
   public StreamObserver<Frame> connect(StreamObserver<Frame> response) {
@@ -252,9 +249,7 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     FrameRelay relay = new FrameRelay(call, order);
     StreamObserver<Frame> inbound = relay.fromGrpc();
     call.setOnCancelHandler(inbound::onCompleted);
-    ConnectPeer peer = CONNECT_PEER.get();
-    controller.server().connectRelay(localGroup, new io.netty.channel.ChannelInboundHandlerAdapter(),
-            peer == null ? null : peer.address(), peer == null ? List.of() : peer.certificates())
+    controller.server().connectRelay(localGroup, new io.netty.channel.ChannelInboundHandlerAdapter(), CONNECT_PEER.get())
         .addListener((io.netty.channel.ChannelFutureListener) f -> {
           if (f.isSuccess()) {
             relay.attach(f.channel());

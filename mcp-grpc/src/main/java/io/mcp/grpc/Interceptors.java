@@ -13,21 +13,18 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.mcp.codec.McpException;
 import io.mcp.core.Identity;
+import io.mcp.core.McpServer;
 import io.mcp.core.spi.AuthenticationRequest;
 import io.mcp.core.spi.Authenticator;
 import io.mcp.grpc.proto.ControlPlaneGrpc;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -139,9 +136,9 @@ final class Interceptors {
         String method = call.getMethodDescriptor().getFullMethodName();
         if (method.equals(CONNECT)) {
           // Agents authenticate in their MCP Hello; hand the transport's peer to that handshake.
-          ControlPlaneService.ConnectPeer peer = new ControlPlaneService.ConnectPeer(
+          McpServer.RelayedPeer peer = new McpServer.RelayedPeer(
               call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
-              peerCertificates(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
+              AuthenticationRequest.certificates(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
           return Contexts.interceptCall(Context.current().withValue(ControlPlaneService.CONNECT_PEER, peer),
               call, headers, next);
         }
@@ -156,7 +153,8 @@ final class Interceptors {
           }
           token = header.substring(7).strip();
         }
-        List<X509Certificate> certificates = peerCertificates(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        List<X509Certificate> certificates =
+            AuthenticationRequest.certificates(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
         if (token.isEmpty() && certificates.isEmpty()) {
           return refuse(call, Status.UNAUTHENTICATED.withDescription("missing bearer token"));
         }
@@ -185,22 +183,6 @@ final class Interceptors {
     return new ServerCall.Listener<>() {};
   }
 
-  private static List<X509Certificate> peerCertificates(SSLSession session) {
-    if (session == null) {
-      return List.of();
-    }
-    try {
-      List<X509Certificate> chain = new ArrayList<>();
-      for (Certificate certificate : session.getPeerCertificates()) {
-        if (certificate instanceof X509Certificate) {
-          chain.add((X509Certificate) certificate);
-        }
-      }
-      return chain;
-    } catch (SSLPeerUnverifiedException e) {
-      return List.of();
-    }
-  }
 
   /**
    * Logs every finished call (DEBUG; WARN for INTERNAL/UNKNOWN) with call id, peer and trace id in

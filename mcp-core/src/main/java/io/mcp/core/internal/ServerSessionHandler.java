@@ -9,21 +9,18 @@ import io.mcp.core.SessionState;
 import io.mcp.core.proto.Hello;
 import io.mcp.core.proto.Welcome;
 import io.mcp.core.spi.AuthenticationRequest;
+import io.mcp.core.McpServer;
 import io.mcp.core.spi.Authenticator;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.SslHandler;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,13 +34,13 @@ public final class ServerSessionHandler extends SessionHandler {
   private final Authenticator authenticator;
   private final String serverId;
   private final LongFunction<Duration> heartbeatNegotiation;
-  private final RelayedPeer relayed;
+  private final McpServer.RelayedPeer relayed;
   private boolean countedConnection;
   private boolean countedHandshake;
 
   public ServerSessionHandler(SessionConfig config, NettySession session, NettyFrameDecoder decoder,
       ServerGate gate, Authenticator authenticator, String serverId, LongFunction<Duration> heartbeatNegotiation,
-      RelayedPeer relayed) {
+      McpServer.RelayedPeer relayed) {
     super(config, session, decoder);
     this.relayed = relayed;
     this.gate = gate;
@@ -51,12 +48,6 @@ public final class ServerSessionHandler extends SessionHandler {
     this.serverId = serverId;
     this.heartbeatNegotiation = heartbeatNegotiation;
   }
-
-  /**
-   * The peer of a session relayed from another transport (gRPC): its address and verified client
-   * certificates on that transport, which authentication sees instead of the in-VM channel's.
-   */
-  public record RelayedPeer(SocketAddress remoteAddress, List<X509Certificate> certificates) {}
 
   /** Creates the decoder for a server channel. */
   public static NettyFrameDecoder newDecoder(SessionConfig config) {
@@ -121,13 +112,12 @@ public final class ServerSessionHandler extends SessionHandler {
 
     AuthenticationRequest request = AuthenticationRequest.of(hello.getNodeId(), hello.getServiceName(),
         hello.getToken(), hello.getMetadataMap(),
-        relayed != null ? relayed.certificates() : peerCertificates(),
-        relayed != null && relayed.remoteAddress() != null ? relayed.remoteAddress() : ctx.channel().remoteAddress());
+        relayed != null ? relayed.certificates() : peerCertificates(), session.remoteAddress());
     Identity identity;
     try {
       identity = authenticator.authenticate(request);
     } catch (McpException e) {
-      log.info("session from {} node {}: authentication failed: {}", ctx.channel().remoteAddress(),
+      log.info("session from {} node {}: authentication failed: {}", session.remoteAddress(),
           hello.getNodeId(), e.getMessage());
       throw new McpException(CloseCode.UNAUTHENTICATED, e.getMessage());
     }
@@ -166,19 +156,7 @@ public final class ServerSessionHandler extends SessionHandler {
 
   private List<X509Certificate> peerCertificates() {
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-    if (ssl == null) {
-      return List.of();
-    }
-    try {
-      List<X509Certificate> chain = new ArrayList<>();
-      for (Certificate certificate : ssl.engine().getSession().getPeerCertificates()) {
-        if (certificate instanceof X509Certificate) {
-          chain.add((X509Certificate) certificate);
-        }
-      }
-      return chain;
-    } catch (SSLPeerUnverifiedException e) {
-      return List.of();
-    }
+    return ssl == null ? List.of() : AuthenticationRequest.certificates(ssl.engine().getSession());
   }
+
 }

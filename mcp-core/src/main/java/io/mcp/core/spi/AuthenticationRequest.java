@@ -1,10 +1,14 @@
 package io.mcp.core.spi;
 
 import java.net.SocketAddress;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * What an {@link Authenticator} may look at: the credentials and claims of the client's Hello, the
@@ -50,6 +54,27 @@ public final class AuthenticationRequest {
         Map.copyOf(metadata),
         List.copyOf(peerCertificates),
         remoteAddress);
+  }
+
+  /**
+   * The verified X.509 client certificate chain of a TLS session, for {@code peerCertificates}:
+   * empty when {@code session} is {@code null} or the peer presented no certificate.
+   */
+  public static List<X509Certificate> certificates(SSLSession session) {
+    if (session == null) {
+      return List.of();
+    }
+    try {
+      List<X509Certificate> chain = new ArrayList<>();
+      for (Certificate certificate : session.getPeerCertificates()) {
+        if (certificate instanceof X509Certificate) {
+          chain.add((X509Certificate) certificate);
+        }
+      }
+      return chain;
+    } catch (SSLPeerUnverifiedException e) {
+      return List.of();
+    }
   }
 
   /** The node id the client claims. */
