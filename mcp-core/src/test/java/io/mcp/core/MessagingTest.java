@@ -308,6 +308,10 @@ class MessagingTest {
     connect(server, ClientOptions.builder("agent").handlers(MessageHandlers.builder()
         .on("config.push", m -> Reply.of(bytes("applied " + utf8(m.body())))).build()));
     Session serverSide = server.sessions().iterator().next();
+    // The client is READY once it reads Welcome; the server turns READY just after writing it.
+    for (int i = 0; i < 2_000 && serverSide.state() != SessionState.READY; i++) {
+      Thread.sleep(5);
+    }
 
     Reply reply = serverSide.request("config.push", bytes("v7"), Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
 
