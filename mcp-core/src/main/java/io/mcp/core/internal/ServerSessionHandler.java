@@ -136,11 +136,18 @@ public final class ServerSessionHandler extends SessionHandler {
         .setServerId(serverId)
         .setProtocolVersion(PROTOCOL_VERSION)
         .build();
-    writeFrame(Command.HANDSHAKE, welcome.toByteArray());
+    // Welcome is written but flushed only after this side is READY: the client cannot observe
+    // Welcome before the server's listeners have seen the session ready, and whatever those
+    // listeners send is queued behind Welcome.
+    ctx.write(Frames.encode(ctx.alloc(), order, Command.HANDSHAKE, welcome.toByteArray()));
     decoder.ready();
     endHandshake();
     startHeartbeat(interval.toNanos());
-    session.transition(SessionState.READY, null);
+    try {
+      session.transition(SessionState.READY, null);
+    } finally {
+      ctx.flush();
+    }
   }
 
   private static void checkId(String field, String value, boolean required) {
