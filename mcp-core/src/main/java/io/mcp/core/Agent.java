@@ -59,6 +59,7 @@ public final class Agent implements AutoCloseable {
 
   private final AgentOptions options;
   private final McpClient client;
+  private final Telemetry telemetry;
   private final ReconnectingClient connection;
   private final Map<String, ServiceState> states = new LinkedHashMap<>();
   private final Object statusLock = new Object();
@@ -82,7 +83,9 @@ public final class Agent implements AutoCloseable {
         .tls(options.tls())
         .handlers(MessageHandlers.builder().on(ControlMessages.UPDATE, this::onUpdate).build());
     metadata.forEach(client::metadata);
-    this.client = McpClient.create(options.clientCustomizer().apply(client).build());
+    ClientOptions clientOptions = options.clientCustomizer().apply(client).build();
+    this.telemetry = clientOptions.telemetry();
+    this.client = McpClient.create(clientOptions);
     List<SocketAddress> addresses = new ArrayList<>();
     for (InetSocketAddress endpoint : options.endpoints()) {
       addresses.add(options.transport().connectAddress(endpoint));
@@ -199,7 +202,7 @@ public final class Agent implements AutoCloseable {
           + update.getService());
       return null;
     }
-    Pending next = new Pending(update, session);
+    Pending next = new Pending(update, session, message.headers());
     synchronized (state) {
       if (update.getVersion() <= state.applied) {
         ack(session, update.getService(), update.getVersion()); // duplicate: idempotent, not applied again
@@ -232,12 +235,14 @@ public final class Agent implements AutoCloseable {
 
   private void applyOne(ServiceState state, Pending pending) {
     ConfigUpdate update = pending.update;
+    Telemetry.AgentTrace trace = telemetry.updateReceived(update.getService(), update.getVersion(), pending.headers);
     try {
       options.configListener().apply(update.getService(), update.getVersion(), update.getConfigData().asReadOnlyByteBuffer());
     } catch (Exception e) {
       String reason = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
       log.warn("node {} rejects {}@{}: {}", options.nodeId(), update.getService(), update.getVersion(), reason);
       nack(pending.session, update.getService(), update.getVersion(), reason);
+      trace.answered(reason);
       return;
     }
     if (options.stateDirectory() != null) {
@@ -254,6 +259,7 @@ public final class Agent implements AutoCloseable {
     }
     log.info("node {} applied {}@{}", options.nodeId(), update.getService(), update.getVersion());
     ack(pending.session, update.getService(), update.getVersion());
+    trace.answered(null);
   }
 
   private void ack(Session session, String service, long version) {
@@ -266,7 +272,7 @@ public final class Agent implements AutoCloseable {
         .setVersion(version).setReason(reason).build().toByteArray()));
   }
 
-  private record Pending(ConfigUpdate update, Session session) {}
+  private record Pending(ConfigUpdate update, Session session, Map<String, String> headers) {}
 
   private static final class ServiceState {
     final String service;

@@ -54,6 +54,7 @@ public final class ClientOptions {
   private final List<SessionListener> listeners;
   private final MessageHandlers handlers;
   private final Executor handlerExecutor;
+  private final Telemetry telemetry;
   private final int maxInFlightRequests;
   private final int maxOutstandingRequests;
   private final long maxQueuedBytes;
@@ -81,6 +82,7 @@ public final class ClientOptions {
     listeners = List.copyOf(b.listeners);
     handlers = b.handlers;
     handlerExecutor = b.handlerExecutor;
+    telemetry = b.telemetry;
     maxInFlightRequests = b.maxInFlightRequests;
     maxOutstandingRequests = b.maxOutstandingRequests;
     maxQueuedBytes = b.maxQueuedBytes;
@@ -115,6 +117,7 @@ public final class ClientOptions {
     b.listeners.addAll(listeners);
     b.handlers = handlers;
     b.handlerExecutor = handlerExecutor;
+    b.telemetry = telemetry;
     b.maxInFlightRequests = maxInFlightRequests;
     b.maxOutstandingRequests = maxOutstandingRequests;
     b.maxQueuedBytes = maxQueuedBytes;
@@ -204,6 +207,11 @@ public final class ClientOptions {
     return handlerExecutor;
   }
 
+  /** The metrics and tracing hooks; {@link Telemetry#NOOP} by default. */
+  public Telemetry telemetry() {
+    return telemetry;
+  }
+
   /** Requests a session executes at once; more are answered OVERLOADED. */
   public int maxInFlightRequests() {
     return maxInFlightRequests;
@@ -266,6 +274,7 @@ public final class ClientOptions {
     private final List<SessionListener> listeners = new ArrayList<>();
     private MessageHandlers handlers = MessageHandlers.none();
     private Executor handlerExecutor;
+    private Telemetry telemetry = Telemetry.NOOP;
     private int maxInFlightRequests = 1024;
     private int maxOutstandingRequests = 1024;
     private long maxQueuedBytes = 8L * 1024 * 1024;
@@ -378,6 +387,15 @@ public final class ClientOptions {
     /** The executor of blocking handlers; default an owned pool of 2 × cores threads (at least 4). */
     public Builder handlerExecutor(Executor handlerExecutor) {
       this.handlerExecutor = handlerExecutor;
+      return this;
+    }
+
+    /**
+     * Metrics and tracing hooks (e.g. {@link io.mcp.core.metrics.McpMetrics}, or several through
+     * {@link Telemetry#composite}); default {@link Telemetry#NOOP}.
+     */
+    public Builder telemetry(Telemetry telemetry) {
+      this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
       return this;
     }
 

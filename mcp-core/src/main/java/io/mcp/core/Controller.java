@@ -86,10 +86,13 @@ public final class Controller implements AutoCloseable {
   private final ExecutorService eventExecutor;
   private final EventHub events;
   private AutoCloseable storeWatch;
+  /** The server options' telemetry: it receives the control-plane hooks too. */
+  private final Telemetry telemetry;
 
   private Controller(ControllerOptions options) {
     this.options = options;
     this.store = options.store();
+    this.telemetry = options.serverOptions().telemetry();
     this.rolloutExecutor = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("mcp-rollout", true));
     this.eventExecutor = HandlerPools.newPool("mcp-events");
     this.events = new EventHub(eventExecutor, options.subscriberBufferSize(), options.clock());
@@ -173,6 +176,7 @@ public final class Controller implements AutoCloseable {
     applyLock.lock();
     try {
       ConfigVersion version = store.append(service, data);
+      telemetry.configApplied(service, version.version());
       log.info("applied {} ({} bytes), rolling out {}", service + "@" + version.version(), data.length, policy.name());
       startRollout(version, policy);
       return version.version();
@@ -531,7 +535,7 @@ public final class Controller implements AutoCloseable {
       out.add(event(FleetEvent.Type.DISCONNECTED, node, String.join(",", node.services), 0, close.toString()));
       for (ServiceState state : services.values()) {
         if (state.rollout != null) {
-          state.rollout.answered(node.nodeId);
+          state.rollout.answered(node.nodeId, -1, null); // disconnected: no longer awaited
         }
       }
       signalWaiters(node);
@@ -582,11 +586,12 @@ public final class Controller implements AutoCloseable {
           out.add(event(FleetEvent.Type.APPLIED, node, ack.getService(), ack.getVersion(), ""));
         }
       }
-      answered(ack.getService(), node.nodeId);
+      answered(ack.getService(), ack.getVersion(), node.nodeId, null);
       signalWaiters(node);
     } finally {
       lock.unlock();
     }
+    telemetry.configAnswered(ack.getService(), ack.getVersion(), session.nodeId(), true);
     store.recordApplied(session.nodeId(), ack.getService(), ack.getVersion());
     publish(out);
     return null;
@@ -608,12 +613,13 @@ public final class Controller implements AutoCloseable {
         node.rejections.put(nack.getService(), new NodeView.Rejection(nack.getVersion(), nack.getReason()));
         out.add(event(FleetEvent.Type.REJECTED, node, nack.getService(), nack.getVersion(), nack.getReason()));
       }
-      answered(nack.getService(), node.nodeId);
+      answered(nack.getService(), nack.getVersion(), node.nodeId, nack.getReason());
       signalWaiters(node);
     } finally {
       lock.unlock();
     }
     log.warn("node {} rejected {}@{}: {}", session.nodeId(), nack.getService(), nack.getVersion(), nack.getReason());
+    telemetry.configAnswered(nack.getService(), nack.getVersion(), session.nodeId(), false);
     store.recordRejected(session.nodeId(), nack.getService(), nack.getVersion(), nack.getReason());
     publish(out);
     return null;
@@ -634,10 +640,10 @@ public final class Controller implements AutoCloseable {
     return node;
   }
 
-  private void answered(String service, String nodeId) {
+  private void answered(String service, long version, String nodeId, String rejection) {
     ServiceState state = services.get(service);
     if (state != null && state.rollout != null) {
-      state.rollout.answered(nodeId);
+      state.rollout.answered(nodeId, version, rejection);
     }
   }
 
@@ -689,10 +695,12 @@ public final class Controller implements AutoCloseable {
 
   private void startRollout(ConfigVersion version, RolloutPolicy policy) {
     Rollout rollout;
+    Telemetry.RolloutTrace trace = telemetry.rolloutStarted(version.service(), version.version());
     lock.lock();
     try {
       ServiceState state = service(version.service());
       if (state.highestStarted >= version.version()) {
+        trace.finished("superseded");
         return;
       }
       state.highestStarted = version.version();
@@ -706,7 +714,7 @@ public final class Controller implements AutoCloseable {
         }
       }
       targets.sort(Comparator.comparing(NodeView::nodeId));
-      rollout = new Rollout(version, policy, state.released, policy.waves(targets));
+      rollout = new Rollout(version, policy, state.released, policy.waves(targets), trace);
       state.rollout = rollout;
     } finally {
       lock.unlock();
@@ -728,15 +736,26 @@ public final class Controller implements AutoCloseable {
     final List<List<NodeView>> waves;
     final Set<String> pushed = new HashSet<>();
     final Set<String> waiting = new HashSet<>();
+    final Telemetry.RolloutTrace trace;
+    final long startNanos = System.nanoTime();
     int wave;
     boolean finished;
     ScheduledFuture<?> timeout;
 
-    Rollout(ConfigVersion version, RolloutPolicy policy, long previousReleased, List<List<NodeView>> waves) {
+    Rollout(ConfigVersion version, RolloutPolicy policy, long previousReleased, List<List<NodeView>> waves,
+        Telemetry.RolloutTrace trace) {
       this.version = version;
       this.policy = policy;
       this.previousReleased = previousReleased;
       this.waves = waves;
+      this.trace = trace;
+    }
+
+    /** Under the lock: marks the rollout finished and reports how it ended. */
+    void finish(String outcome) {
+      finished = true;
+      telemetry.rolloutFinished(version.service(), version.version(), outcome, System.nanoTime() - startNanos);
+      trace.finished(outcome);
     }
 
     void nextWave() {
@@ -780,7 +799,10 @@ public final class Controller implements AutoCloseable {
     }
 
     /** Under the lock. */
-    void answered(String nodeId) {
+    void answered(String nodeId, long answeredVersion, String rejection) {
+      if (answeredVersion == version.version()) { // -1: the node disconnected without answering
+        trace.answered(nodeId, rejection);
+      }
       if (!finished && waiting.remove(nodeId) && waiting.isEmpty()) {
         if (timeout != null) {
           timeout.cancel(false);
@@ -808,18 +830,18 @@ public final class Controller implements AutoCloseable {
         more = wave < waves.size() - 1;
         double fraction = pushed.isEmpty() ? 0 : (double) rejected / pushed.size();
         if (policy.rollbackThreshold() >= 0 && fraction > policy.rollbackThreshold()) {
-          finished = true;
+          finish("rolled_back");
           rollback = true;
           log.warn("rollout of {}@{} ({}): {} of {} nodes rejected, above {}: rolling back to version {}",
               version.service(), version.version(), policy.name(), rejected, pushed.size(),
               policy.rollbackThreshold(), previousReleased);
         } else if (more && rejected > 0 && policy.haltOnRejection()) {
-          finished = true;
+          finish("halted");
           log.warn("rollout of {}@{} ({}) halted after wave {}: {} rejection(s)", version.service(),
               version.version(), policy.name(), wave + 1, rejected);
           return;
         } else if (!more) {
-          finished = true;
+          finish("complete");
           log.info("rollout of {}@{} ({}) complete: {} node(s) pushed, {} rejected", version.service(),
               version.version(), policy.name(), pushed.size(), rejected);
           return;
@@ -847,7 +869,9 @@ public final class Controller implements AutoCloseable {
 
     /** Under the lock. */
     void supersede() {
-      finished = true;
+      if (!finished) {
+        finish("superseded");
+      }
       if (timeout != null) {
         timeout.cancel(false);
       }
@@ -860,6 +884,16 @@ public final class Controller implements AutoCloseable {
       }
       ByteBuffer body = updateBody(version);
       Map<String, String> headers = Map.of("service", version.service(), "version", Long.toString(version.version()));
+      if (!trace.headers().isEmpty()) {
+        Map<String, String> traced = new java.util.LinkedHashMap<>(trace.headers());
+        traced.putAll(headers);
+        headers = Map.copyOf(traced);
+      }
+      if (trace != Telemetry.RolloutTrace.NOOP) {
+        for (Session target : targets) {
+          trace.pushed(target.nodeId());
+        }
+      }
       int batch = options.fanoutBatchSize();
       for (int from = 0; from < targets.size(); from += batch) {
         List<Session> slice = targets.subList(from, Math.min(targets.size(), from + batch));

@@ -58,7 +58,8 @@ public final class McpClient implements AutoCloseable {
         options.idleTimeout(), options.maxPingsPerInterval(), options.closeDrainTimeout(),
         new ArrayList<>(options.listeners()), extensions, options.handlers(),
         ownExecutor != null ? ownExecutor : options.handlerExecutor(), options.maxInFlightRequests(),
-        options.maxOutstandingRequests(), options.maxQueuedBytes(), options.writeDeadline());
+        options.maxOutstandingRequests(), options.maxQueuedBytes(), options.writeDeadline())
+        .telemetry(options.telemetry());
     this.sslContext = options.tls() != null ? options.tls().newClientContext() : null;
     this.ownGroup = options.eventLoopGroup() == null;
     this.group = ownGroup ? Transports.newGroup(1, "mcp-client") : options.eventLoopGroup();

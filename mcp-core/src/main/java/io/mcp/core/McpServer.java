@@ -103,7 +103,8 @@ public final class McpServer implements AutoCloseable {
         options.handshakeTimeout(), options.idleTimeout(), options.maxPingsPerInterval(),
         options.closeDrainTimeout(), listeners, extensions, options.handlers(),
         ownExecutor != null ? ownExecutor : options.handlerExecutor(), options.maxInFlightRequests(),
-        options.maxOutstandingRequests(), options.maxQueuedBytes(), options.writeDeadline());
+        options.maxOutstandingRequests(), options.maxQueuedBytes(), options.writeDeadline())
+        .telemetry(options.telemetry());
     this.gate = new ServerGate(options.maxConnections(), options.maxPendingHandshakes());
     this.heartbeatNegotiation = options::negotiateHeartbeat;
     this.sslContext = options.tls() != null ? options.tls().newServerContext() : null;

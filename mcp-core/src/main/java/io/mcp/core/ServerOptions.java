@@ -61,6 +61,7 @@ public final class ServerOptions {
   private final List<SessionListener> listeners;
   private final MessageHandlers handlers;
   private final Executor handlerExecutor;
+  private final Telemetry telemetry;
   private final int maxInFlightRequests;
   private final int maxOutstandingRequests;
   private final long maxQueuedBytes;
@@ -93,6 +94,7 @@ public final class ServerOptions {
     listeners = List.copyOf(b.listeners);
     handlers = b.handlers;
     handlerExecutor = b.handlerExecutor;
+    telemetry = b.telemetry;
     maxInFlightRequests = b.maxInFlightRequests;
     maxOutstandingRequests = b.maxOutstandingRequests;
     maxQueuedBytes = b.maxQueuedBytes;
@@ -133,6 +135,7 @@ public final class ServerOptions {
     b.listeners.addAll(listeners);
     b.handlers = handlers;
     b.handlerExecutor = handlerExecutor;
+    b.telemetry = telemetry;
     b.maxInFlightRequests = maxInFlightRequests;
     b.maxOutstandingRequests = maxOutstandingRequests;
     b.maxQueuedBytes = maxQueuedBytes;
@@ -239,6 +242,11 @@ public final class ServerOptions {
     return handlerExecutor;
   }
 
+  /** The metrics and tracing hooks; {@link Telemetry#NOOP} by default. */
+  public Telemetry telemetry() {
+    return telemetry;
+  }
+
   /** Requests a session executes at once; more are answered OVERLOADED. */
   public int maxInFlightRequests() {
     return maxInFlightRequests;
@@ -316,6 +324,7 @@ public final class ServerOptions {
     private final List<SessionListener> listeners = new ArrayList<>();
     private MessageHandlers handlers = MessageHandlers.none();
     private Executor handlerExecutor;
+    private Telemetry telemetry = Telemetry.NOOP;
     private int maxInFlightRequests = 1024;
     private int maxOutstandingRequests = 1024;
     private long maxQueuedBytes = 8L * 1024 * 1024;
@@ -449,6 +458,15 @@ public final class ServerOptions {
     /** The executor of blocking handlers; default an owned pool of 2 × cores threads (at least 4). */
     public Builder handlerExecutor(Executor handlerExecutor) {
       this.handlerExecutor = handlerExecutor;
+      return this;
+    }
+
+    /**
+     * Metrics and tracing hooks (e.g. {@link io.mcp.core.metrics.McpMetrics}, or several through
+     * {@link Telemetry#composite}); default {@link Telemetry#NOOP}.
+     */
+    public Builder telemetry(Telemetry telemetry) {
+      this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
       return this;
     }
 

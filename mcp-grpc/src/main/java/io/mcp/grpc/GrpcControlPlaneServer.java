@@ -86,14 +86,22 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
         .maxConnectionIdle(options.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAge(options.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAgeGrace(options.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
-        .addService(ServerInterceptors.intercept(service,
+        .addService(withExtraInterceptors(ServerInterceptors.intercept(service,
             TransmitStatusRuntimeExceptionInterceptor.instance(),
             Interceptors.authentication(authenticator, options.adminRole()),
             Interceptors.deadlines(options.defaultDeadline(), options.maxDeadline(), timer),
-            Interceptors.logging(options.metrics())))
+            Interceptors.logging(options.metrics())), options.interceptors()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     this.server = builder.build();
+  }
+
+  /** Wraps {@code service} so that the first of {@code extra} runs first, outside the built-ins. */
+  private static io.grpc.ServerServiceDefinition withExtraInterceptors(io.grpc.ServerServiceDefinition service,
+      java.util.List<io.grpc.ServerInterceptor> extra) {
+    java.util.List<io.grpc.ServerInterceptor> reversed = new java.util.ArrayList<>(extra);
+    java.util.Collections.reverse(reversed); // ServerInterceptors.intercept runs the last one first
+    return reversed.isEmpty() ? service : ServerInterceptors.intercept(service, reversed);
   }
 
   /** Creates the server; {@link #start()} binds it. */

@@ -51,6 +51,7 @@ public final class GrpcServerOptions {
   private final int statusQueueLimit;
   private final Duration statusLagTimeout;
   private final CallMetrics metrics;
+  private final java.util.List<io.grpc.ServerInterceptor> interceptors;
 
   private GrpcServerOptions(Builder b) {
     host = b.host;
@@ -74,6 +75,7 @@ public final class GrpcServerOptions {
     statusQueueLimit = b.statusQueueLimit;
     statusLagTimeout = b.statusLagTimeout;
     metrics = b.metrics;
+    interceptors = java.util.List.copyOf(b.interceptors);
   }
 
   public static Builder builder() {
@@ -103,6 +105,11 @@ public final class GrpcServerOptions {
   public Duration statusLagTimeout() { return statusLagTimeout; }
   public CallMetrics metrics() { return metrics; }
 
+  /** Extra interceptors of the ControlPlane service, outside the built-in ones (first = outermost). */
+  public java.util.List<io.grpc.ServerInterceptor> interceptors() {
+    return interceptors;
+  }
+
   /** Builds {@link GrpcServerOptions}. Not thread-safe. */
   public static final class Builder {
     private String host = "0.0.0.0";
@@ -126,6 +133,7 @@ public final class GrpcServerOptions {
     private int statusQueueLimit = 1024;
     private Duration statusLagTimeout = Duration.ofSeconds(30);
     private CallMetrics metrics = CallMetrics.none();
+    private final java.util.List<io.grpc.ServerInterceptor> interceptors = new java.util.ArrayList<>();
 
     private Builder() {}
 
@@ -218,6 +226,17 @@ public final class GrpcServerOptions {
 
     public Builder metrics(CallMetrics metrics) {
       this.metrics = Objects.requireNonNull(metrics, "metrics");
+      return this;
+    }
+
+    /**
+     * Adds an interceptor around the ControlPlane service, outside the built-in authentication,
+     * deadline and logging interceptors; interceptors added first run first. For example
+     * {@link GrpcTracing#serverInterceptor}, so that the call's span is current while it is
+     * authenticated and served.
+     */
+    public Builder addInterceptor(io.grpc.ServerInterceptor interceptor) {
+      interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
       return this;
     }
 

@@ -55,6 +55,9 @@ public final class NettySession implements Session {
   private volatile Identity identity = Identity.anonymous();
   private volatile Duration heartbeatInterval = Duration.ZERO;
   private volatile long lastRttNanos = -1;
+  /** Whether this session reached READY; read and written in transition() only. */
+  private volatile boolean wasReady;
+  private volatile boolean wasOpened;
 
   SessionHandler handler;
   final SessionMessaging messaging;
@@ -88,6 +91,28 @@ public final class NettySession implements Session {
     this.heartbeatInterval = heartbeatInterval;
   }
 
+  private void reportTelemetry(SessionState from, SessionState to, SessionClose close) {
+    io.mcp.core.Telemetry telemetry = config.telemetry;
+    if (to == SessionState.HANDSHAKING) {
+      wasOpened = true;
+      telemetry.sessionOpened(this);
+    } else if (to == SessionState.READY) {
+      telemetry.handshakeSucceeded(this);
+    } else if (to == SessionState.CLOSED) {
+      if (wasReady) {
+        telemetry.sessionClosed(this, close);
+        if (close.code() == io.mcp.codec.CloseCode.SLOW_CONSUMER && close.initiator() == SessionClose.Initiator.LOCAL) {
+          telemetry.slowConsumerClosed(this);
+        }
+      } else if (wasOpened) {
+        telemetry.handshakeFailed(this, close);
+      }
+    }
+    if (to == SessionState.READY) {
+      wasReady = true;
+    }
+  }
+
   void recordRtt(long nanos) {
     lastRttNanos = nanos;
   }
@@ -117,6 +142,7 @@ public final class NettySession implements Session {
     if (to.isTerminating() && !from.isTerminating()) {
       messaging.onClosed(finalClose);
     }
+    reportTelemetry(from, to, finalClose);
     if (log.isDebugEnabled()) {
       log.debug("session {} ({}) {} -> {}{}", id, channel.remoteAddress(), from, to,
           to.isTerminating() ? ": " + finalClose : "");

@@ -139,7 +139,7 @@ public final class ServerSessionHandler extends SessionHandler {
     // Welcome is written but flushed only after this side is READY: the client cannot observe
     // Welcome before the server's listeners have seen the session ready, and whatever those
     // listeners send is queued behind Welcome.
-    ctx.write(Frames.encode(ctx.alloc(), order, Command.HANDSHAKE, welcome.toByteArray()));
+    ctx.write(ownFrame(Command.HANDSHAKE, welcome.toByteArray()));
     decoder.ready();
     endHandshake();
     startHeartbeat(interval.toNanos());

@@ -28,6 +28,8 @@ public final class SessionConfig {
   /** Header rules; stateless, so shared by every session of this config. */
   final io.mcp.codec.FrameDecoder readyRules;
   final io.mcp.codec.FrameDecoder handshakeRules;
+  /** Set once by the owning server or client before its first session. */
+  io.mcp.core.Telemetry telemetry = io.mcp.core.Telemetry.NOOP;
 
   public SessionConfig(
       CodecOptions codecOptions,
@@ -63,6 +65,12 @@ public final class SessionConfig {
         .maxPayloadBytes(Math.min(handshakeMaxPayloadBytes, codecOptions.maxPayloadBytes()))
         .acceptNoExtensions()
         .build());
+  }
+
+  /** Sets the hooks every session of this config reports to; returns this. */
+  public SessionConfig telemetry(io.mcp.core.Telemetry telemetry) {
+    this.telemetry = java.util.Objects.requireNonNull(telemetry, "telemetry");
+    return this;
   }
 
   /** The largest payload a READY session accepts and sends. */

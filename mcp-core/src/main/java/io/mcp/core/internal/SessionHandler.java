@@ -143,6 +143,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
       return;
     }
     InboundFrame frame = (InboundFrame) msg;
+    config.telemetry.frameReceived(frame.command, io.mcp.codec.FrameEncoder.HEADER_BYTES + frame.payload.readableBytes());
     try {
       dispatch(frame); // liveness is recorded once per read, in channelReadComplete
     } catch (McpException e) {
@@ -218,6 +219,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
       if (pingOutstanding && heartbeat.opaque() == outstandingPing) {
         pingOutstanding = false;
         session.recordRtt(now - outstandingPingSentNanos);
+        config.telemetry.heartbeatRtt(session, now - outstandingPingSentNanos);
       }
       return;
     }
@@ -281,12 +283,25 @@ abstract class SessionHandler extends ChannelDuplexHandler {
   }
 
   ChannelFuture writeFrame(Command command, byte[] payload) {
-    return ctx.writeAndFlush(Frames.encode(ctx.alloc(), order, command, payload));
+    return ctx.writeAndFlush(ownFrame(command, payload));
+  }
+
+  /**
+   * Encodes a frame this handler writes itself through its own context (handshake, heartbeat,
+   * CLOSE): such writes start below this handler and bypass {@link #write}, so they are counted here.
+   */
+  ByteBuf ownFrame(Command command, byte[] payload) {
+    ByteBuf frame = Frames.encode(ctx.alloc(), order, command, payload);
+    config.telemetry.frameSent(frame.readableBytes());
+    return frame;
   }
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     lastWriteNanos = now();
+    if (msg instanceof ByteBuf) {
+      config.telemetry.frameSent(((ByteBuf) msg).readableBytes());
+    }
     ctx.write(msg, promise);
   }
 

@@ -87,6 +87,11 @@ final class SessionMessaging {
       return CompletableFuture.failedFuture(e);
     }
     PendingRequest pending = new PendingRequest(id, type, timeoutMillis);
+    io.mcp.core.Telemetry telemetry = config.telemetry;
+    if (telemetry != io.mcp.core.Telemetry.NOOP) {
+      long start = System.nanoTime();
+      pending.whenComplete((reply, e) -> telemetry.requestCompleted(type, errorCode(e), System.nanoTime() - start));
+    }
     outstanding.put(id, pending);
     pending.timer = channel.eventLoop().schedule(pending::expire, timeoutMillis, TimeUnit.MILLISECONDS);
     session.writeEnvelope(envelope).whenComplete((ok, e) -> {
@@ -197,10 +202,14 @@ final class SessionMessaging {
     AsyncMessageHandler async = blocking == null ? config.handlers.nonBlocking(type) : null;
     if (blocking == null && async == null) {
       answerError(request ? id : 0, ErrorCode.UNKNOWN_MESSAGE_TYPE, "no handler for message type " + type);
+      if (request) {
+        config.telemetry.requestHandled(type, ErrorCode.UNKNOWN_MESSAGE_TYPE, 0);
+      }
       return;
     }
     if (request && inFlight.size() >= config.maxInFlightRequests) {
       answerError(id, ErrorCode.OVERLOADED, inFlight.size() + " requests in flight, max " + config.maxInFlightRequests);
+      config.telemetry.requestHandled(type, ErrorCode.OVERLOADED, 0);
       return;
     }
     long deadline = envelope.timeoutMillis() == 0 ? 0 : now() + TimeUnit.MILLISECONDS.toNanos(envelope.timeoutMillis());
@@ -246,10 +255,13 @@ final class SessionMessaging {
     }
     Reply reply = null;
     Throwable error = null;
+    LogContext.enter(session, call.headers());
     try {
       reply = handler.handle(call);
     } catch (Throwable t) {
       error = t;
+    } finally {
+      LogContext.exit();
     }
     Reply r = reply;
     Throwable e = error;
@@ -269,6 +281,7 @@ final class SessionMessaging {
       call.cancel();
       answerError(call.correlationId, ErrorCode.DEADLINE_EXCEEDED,
           "deadline of " + call.envelope.timeoutMillis() + " ms passed before the response");
+      config.telemetry.requestHandled(call.type(), ErrorCode.DEADLINE_EXCEEDED, now() - call.receivedNanos);
     }
   }
 
@@ -299,12 +312,15 @@ final class SessionMessaging {
           ? error.getCause() : error;
       if (cause instanceof RequestException) {
         answerError(call.correlationId, ((RequestException) cause).errorCode(), cause.getMessage());
+        config.telemetry.requestHandled(call.type(), ((RequestException) cause).errorCode(), now() - call.receivedNanos);
       } else {
         log.warn("session {}: handler for {} failed", session.id(), call.type(), cause);
         answerError(call.correlationId, ErrorCode.UNKNOWN, "handler for " + call.type() + " failed");
+        config.telemetry.requestHandled(call.type(), ErrorCode.UNKNOWN, now() - call.receivedNanos);
       }
       return;
     }
+    config.telemetry.requestHandled(call.type(), null, now() - call.receivedNanos);
     Reply answer = reply != null ? reply : Reply.empty();
     respond(Envelope.response(call.correlationId, answer.headers(), answer.body()));
   }
@@ -338,6 +354,17 @@ final class SessionMessaging {
     }
   }
 
+  private static ErrorCode errorCode(Throwable e) {
+    if (e == null) {
+      return null;
+    }
+    Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (cause instanceof RequestException) {
+      return ((RequestException) cause).errorCode();
+    }
+    return cause instanceof java.util.concurrent.CancellationException ? ErrorCode.CANCELLED : ErrorCode.UNKNOWN;
+  }
+
   int inFlightCount() {
     return inFlight.size();
   }
@@ -352,6 +379,7 @@ final class SessionMessaging {
     final long correlationId;
     final boolean request;
     final long deadlineNanos;
+    final long receivedNanos = now();
     private final ByteBuf payload;
     private final AtomicBoolean released = new AtomicBoolean();
     private final AtomicBoolean cancelled = new AtomicBoolean();
