@@ -198,6 +198,34 @@ class ObservabilityTest {
     assertThat(registry.get("mcp.requests.handled").tag("type", "other").timer().count()).isEqualTo(50);
   }
 
+  @Test
+  void mdc_sessionNodeAndTraceIdWhileAHandlerRuns_clearedAfter() throws Exception {
+    java.util.concurrent.BlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    closeables.add(pool::shutdownNow);
+    McpServer server = McpServer.create(ServerOptions.builder().host("127.0.0.1")
+        .authenticator(Authenticators.allowAll()).handlerExecutor(pool)
+        .handlers(MessageHandlers.builder().on("who", m -> Reply.of(ByteBuffer.wrap(text(
+            org.slf4j.MDC.get("mcp.session") + " " + org.slf4j.MDC.get("mcp.node") + " "
+                + org.slf4j.MDC.get("mcp.trace"))))).build())
+        .build()).start();
+    closeables.add(() -> server.shutdown(Duration.ofSeconds(2)).get(5, TimeUnit.SECONDS));
+    McpClient client = McpClient.create(ClientOptions.builder("node-7").build());
+    closeables.add(client);
+    Session session = client.connect(new InetSocketAddress("127.0.0.1", server.port())).get(10, TimeUnit.SECONDS);
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    Reply reply = session.request("who", java.util.Map.of("traceparent", traceparent), ByteBuffer.allocate(0), WAIT)
+        .get(10, TimeUnit.SECONDS);
+    Reply untraced = session.request("who", ByteBuffer.allocate(0), WAIT).get(10, TimeUnit.SECONDS);
+    pool.submit(() -> seen.add(String.valueOf(org.slf4j.MDC.get("mcp.session")))).get(10, TimeUnit.SECONDS);
+
+    assertThat(StandardCharsets.UTF_8.decode(reply.body()).toString())
+        .isEqualTo(session.id() + " node-7 4bf92f3577b34da6a3ce929d0e0e4736");
+    assertThat(StandardCharsets.UTF_8.decode(untraced.body()).toString()).isEqualTo(session.id() + " node-7 ");
+    assertThat(seen.take()).isEqualTo("null"); // nothing leaks into the pool thread's next task
+  }
+
   // ---------------------------------------------------------------------------------- tracing
 
   @Test
