@@ -105,6 +105,11 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   private long leaseId;
   private ScheduledFuture<?> keepAlive;
   private volatile boolean closed;
+  /** The ledger entries this store wrote last, with their mod revisions; cleared when full. */
+  private final Map<String, LedgerEntry> ledgerCache = new ConcurrentHashMap<>();
+  static final int LEDGER_CACHE_ENTRIES = 200_000;
+
+  private record LedgerEntry(NodeRecord record, long modRevision) {}
 
   private EtcdConfigStore(EtcdStoreOptions options, Client client) {
     this.options = options;
@@ -296,25 +301,35 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     checkName("nodeId", nodeId);
     checkName("service", service);
     checkOpen();
-    ByteSequence key = Keys.bytes(keys.ledger(nodeId, service));
+    String keyText = keys.ledger(nodeId, service);
+    ByteSequence key = Keys.bytes(keyText);
+    // Entries only grow (versions never regress), so a cached entry is never ahead of etcd: a change
+    // it calls unnecessary is unnecessary, and one it calls for is tried against its mod revision
+    // (one round trip when this replica wrote last), falling back to a fresh read.
+    LedgerEntry cached = ledgerCache.get(keyText);
     for (int attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-      GetResponse read = await(kv.get(key), "the ledger of node " + nodeId, false);
-      NodeRecord current = NodeRecord.empty(nodeId, service);
-      long modRevision = 0;
-      if (!read.getKvs().isEmpty()) {
-        current = Codec.decodeLedger(nodeId, service, read.getKvs().get(0).getValue().getBytes());
-        modRevision = read.getKvs().get(0).getModRevision();
+      LedgerEntry current = cached;
+      cached = null;
+      if (current == null) {
+        GetResponse read = await(kv.get(key), "the ledger of node " + nodeId, false);
+        current = read.getKvs().isEmpty() ? new LedgerEntry(NodeRecord.empty(nodeId, service), 0)
+            : new LedgerEntry(Codec.decodeLedger(nodeId, service, read.getKvs().get(0).getValue().getBytes()),
+                read.getKvs().get(0).getModRevision());
       }
-      NodeRecord next = change.apply(current);
+      NodeRecord next = change.apply(current.record());
       if (next == null) {
         return;
       }
       TxnResponse txn = await(kv.txn()
-          .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)))
+          .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(current.modRevision())))
           .Then(Op.put(key, ByteSequence.from(Codec.encodeLedger(next.appliedVersion(), next.rejectedVersion(),
               next.rejectedReason())), PutOption.DEFAULT))
           .commit(), "the ledger update of node " + nodeId + " (" + what + " of " + service + ")", true);
       if (txn.isSucceeded()) {
+        if (ledgerCache.size() >= LEDGER_CACHE_ENTRIES) {
+          ledgerCache.clear();
+        }
+        ledgerCache.put(keyText, new LedgerEntry(next, txn.getHeader().getRevision()));
         return;
       }
     }

@@ -190,6 +190,22 @@ class EtcdConfigStoreTest extends ConfigStoreContract {
   }
 
   @Test
+  void ledger_writtenByTwoReplicas_neverRegressesDespiteEachOnesCache() {
+    EtcdConfigStore a = tracked(options().build());
+    EtcdConfigStore b = replicaOf(a);
+
+    a.recordApplied("node-1", "payments", 5);
+    b.recordApplied("node-1", "payments", 7);
+    a.recordApplied("node-1", "payments", 6); // a's cached entry (5) is stale: still ignored
+    assertThat(b.nodeRecord("node-1", "payments").appliedVersion()).isEqualTo(7);
+    a.recordRejected("node-1", "payments", 9, "bad"); // stale revision: re-read, then written
+    a.recordApplied("node-1", "payments", 8);
+
+    assertThat(b.nodeRecord("node-1", "payments"))
+        .isEqualTo(new io.mcp.core.spi.NodeRecord("node-1", "payments", 8, 9, "bad"));
+  }
+
+  @Test
   void presence_nodesOfEveryReplica_andReplicaThatDiesDropsOutWithItsLease() throws Exception {
     EtcdConfigStore a = tracked(options().replicaId("replica-a").build());
     EtcdConfigStore b = replicaOf(a);
