@@ -14,6 +14,8 @@ import io.mcp.core.proto.ConfigUpdate;
 import io.mcp.core.proto.StatusReport;
 import io.mcp.core.spi.ConfigStore;
 import io.mcp.core.spi.ConfigVersion;
+import io.mcp.core.spi.FleetPresence;
+import io.mcp.core.spi.NodePresence;
 import io.mcp.core.spi.NodeRecord;
 import io.mcp.core.spi.RolloutPolicy;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -65,6 +67,11 @@ import org.slf4j.LoggerFactory;
  *       may apply over MCP ({@link ControlMessages#ADMIN_APPLY}).
  *   <li>The fleet view ({@link #nodes()}) and events ({@link #subscribe}) are kept for any number of
  *       subscribers; a slow one is coalesced and told it lagged, never stalling the controller.
+ *   <li>Several replicas sharing a store: versions appended by any replica reach every replica's
+ *       agents (through {@link ConfigStore#watch}). With a {@link FleetPresence} (the store's, or
+ *       {@link ControllerOptions.Builder#fleetPresence}), {@link #nodes()} also lists the nodes of the
+ *       other replicas, and agents beyond this replica's share are sent GOING_AWAY ({@link
+ *       LoadShedding}).
  * </ul>
  *
  * <p>Thread-safe.
@@ -88,6 +95,11 @@ public final class Controller implements AutoCloseable {
   private AutoCloseable storeWatch;
   /** The server options' telemetry: it receives the control-plane hooks too. */
   private final Telemetry telemetry;
+  /** Null: this controller's nodes only. */
+  private final FleetPresence presence;
+  /** Runs presence announcements in session order, off the network threads; null without presence. */
+  private final ExecutorService presenceExecutor;
+  private ScheduledFuture<?> shedding;
 
   private Controller(ControllerOptions options) {
     this.options = options;
@@ -96,6 +108,9 @@ public final class Controller implements AutoCloseable {
     this.rolloutExecutor = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("mcp-rollout", true));
     this.eventExecutor = HandlerPools.newPool("mcp-events");
     this.events = new EventHub(eventExecutor, options.subscriberBufferSize(), options.clock());
+    this.presence = options.fleetPresence().orElse(null);
+    this.presenceExecutor = presence == null ? null
+        : Executors.newSingleThreadExecutor(new DefaultThreadFactory("mcp-presence", true));
     ServerOptions serverOptions = options.serverOptions().toBuilder()
         .handlers(MessageHandlers.builder()
             .on(ControlMessages.ACK, this::onAck)
@@ -137,7 +152,73 @@ public final class Controller implements AutoCloseable {
       storeWatch = null;
       throw e;
     }
+    if (presence != null) {
+      announce("replica " + presence.replicaId() + " started", presence::replicaStarted);
+      LoadShedding policy = options.loadShedding();
+      if (policy.enabled()) {
+        long every = policy.interval().toNanos();
+        shedding = rolloutExecutor.scheduleWithFixedDelay(this::shedLoad, every, every, TimeUnit.NANOSECONDS);
+      }
+    }
     return this;
+  }
+
+  /** Runs a presence announcement on the presence thread; a failure is logged, never thrown. */
+  private void announce(String what, Runnable call) {
+    try {
+      presenceExecutor.execute(() -> {
+        try {
+          call.run();
+        } catch (RuntimeException e) {
+          log.warn("fleet presence: {} could not be announced: {}", what, e.toString());
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("fleet presence: {} not announced, the controller is shutting down", what);
+    }
+  }
+
+  /** Rollout thread: closes agents beyond this replica's share with GOING_AWAY. */
+  private void shedLoad() {
+    FleetPresence.Fleet fleet;
+    try {
+      fleet = presence.fleet();
+    } catch (RuntimeException e) {
+      log.debug("load shedding skipped, the fleet cannot be read: {}", e.toString());
+      return;
+    }
+    Set<String> all = new HashSet<>();
+    for (NodePresence node : fleet.nodes()) {
+      all.add(node.nodeId());
+    }
+    List<Node> local = new ArrayList<>();
+    lock.lock();
+    try {
+      for (Node node : nodes.values()) {
+        if (node.connected() && !node.services.isEmpty()) {
+          local.add(node);
+        }
+      }
+      all.addAll(local.stream().map(n -> n.nodeId).toList());
+      local.sort(Comparator.comparing((Node n) -> n.connectedAt).reversed());
+    } finally {
+      lock.unlock();
+    }
+    int replicas = fleet.replicaIds().size();
+    int excess = options.loadShedding().excess(local.size(), all.size(), replicas);
+    if (excess <= 0) {
+      return;
+    }
+    int share = (int) Math.ceil((double) all.size() / replicas);
+    log.info("replica {} holds {} of {} agents over {} replicas (share {}): sending {} GOING_AWAY",
+        presence.replicaId(), local.size(), all.size(), replicas, share, excess);
+    for (Node node : local.subList(0, excess)) {
+      Session session = node.session;
+      if (session != null) {
+        session.close(CloseCode.GOING_AWAY, "load shedding: replica " + presence.replicaId() + " holds "
+            + local.size() + " agents, above its share of " + share + "; reconnect to another replica");
+      }
+    }
   }
 
   /** The MCP/1 server's bound port. */
@@ -251,19 +332,48 @@ public final class Controller implements AutoCloseable {
     }
   }
 
-  /** Every node seen since start (connected or not), sorted by id. */
+  /**
+   * Every node seen since start (connected or not), sorted by id. With a {@link FleetPresence}, also
+   * the nodes connected to other replicas (connected, with an empty session id, the versions the
+   * shared ledger says they applied, and UNKNOWN health); if the presence cannot be read, this
+   * controller's nodes only.
+   */
   public List<NodeView> nodes() {
+    Map<String, NodeView> views = new TreeMap<>();
     lock.lock();
     try {
-      List<NodeView> views = new ArrayList<>();
       for (Node node : nodes.values()) {
-        views.add(node.view());
+        views.put(node.nodeId, node.view());
       }
-      views.sort(Comparator.comparing(NodeView::nodeId));
-      return views;
     } finally {
       lock.unlock();
     }
+    if (presence != null) {
+      FleetPresence.Fleet fleet = null;
+      try {
+        fleet = presence.fleet();
+      } catch (RuntimeException e) {
+        log.debug("fleet presence cannot be read, listing this replica's nodes only: {}", e.toString());
+      }
+      if (fleet != null) {
+        for (NodePresence remote : fleet.nodes()) {
+          if (remote.replicaId().equals(presence.replicaId())) {
+            continue;
+          }
+          NodeView known = views.get(remote.nodeId());
+          if (known == null || !known.connected()) {
+            views.put(remote.nodeId(), remoteView(remote));
+          }
+        }
+      }
+    }
+    return new ArrayList<>(views.values());
+  }
+
+  private static NodeView remoteView(NodePresence remote) {
+    return new NodeView(remote.nodeId(), remote.services(), remote.metadata(),
+        remote.metadata().getOrDefault(ControlMessages.TRANSPORT_METADATA, "tcp"), "", true,
+        remote.appliedVersions(), Map.of(), Health.UNKNOWN, Map.of(), remote.connectedAt(), Optional.empty());
   }
 
   /** The nodes serving {@code service}, sorted by id. */
@@ -509,6 +619,11 @@ public final class Controller implements AutoCloseable {
       lock.unlock();
     }
     publish(out);
+    if (presence != null) {
+      NodePresence announced = new NodePresence(presence.replicaId(), session.nodeId(), wanted, session.metadata(),
+          options.clock().instant(), Map.of());
+      announce("node " + session.nodeId(), () -> presence.nodeConnected(announced));
+    }
     for (Push push : pushes) {
       store.get(push.service, push.version).ifPresent(v -> session.send(ControlMessages.UPDATE,
           Map.of("service", v.service(), "version", Long.toString(v.version())), updateBody(v))
@@ -543,6 +658,10 @@ public final class Controller implements AutoCloseable {
       lock.unlock();
     }
     publish(out);
+    if (presence != null) {
+      String nodeId = session.nodeId();
+      announce("departure of node " + nodeId, () -> presence.nodeDisconnected(nodeId));
+    }
   }
 
   /** Under the lock: the version a node of {@code service} should have now. */
@@ -953,6 +1072,7 @@ public final class Controller implements AutoCloseable {
     Health health = Health.UNKNOWN;
     Map<String, Double> metrics = Map.of();
     Instant lastSeen = Instant.EPOCH;
+    Instant connectedAt = Instant.EPOCH;
 
     Node(String nodeId) {
       this.nodeId = nodeId;
@@ -965,6 +1085,7 @@ public final class Controller implements AutoCloseable {
       this.transport = session.metadata().getOrDefault(ControlMessages.TRANSPORT_METADATA, "tcp");
       this.sent.clear();
       this.lastSeen = now;
+      this.connectedAt = now;
     }
 
     boolean connected() {
@@ -1035,8 +1156,34 @@ public final class Controller implements AutoCloseable {
     } catch (Exception e) {
       log.warn("closing the store watch failed", e);
     }
+    if (shedding != null) {
+      shedding.cancel(false);
+    }
     rolloutExecutor.shutdownNow();
-    return server.shutdown(grace).whenComplete((ok, e) -> eventExecutor.shutdownNow());
+    CompletableFuture<Void> stopped = server.shutdown(grace).whenComplete((ok, e) -> eventExecutor.shutdownNow());
+    if (presence == null) {
+      return stopped;
+    }
+    // After the departures queued while the sessions closed: withdraw the replica, last.
+    return stopped.handle((ok, error) -> error).thenCompose(error -> {
+      CompletableFuture<Void> withdrawn = new CompletableFuture<>();
+      try {
+        presenceExecutor.execute(() -> {
+          try {
+            presence.replicaStopped();
+          } catch (RuntimeException e) {
+            log.warn("fleet presence: replica {} could not be withdrawn: {}", presence.replicaId(), e.toString());
+          } finally {
+            withdrawn.complete(null);
+          }
+        });
+        presenceExecutor.shutdown();
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        withdrawn.complete(null); // shut down before
+      }
+      return withdrawn.thenCompose(x -> error == null ? CompletableFuture.<Void>completedFuture(null)
+          : CompletableFuture.<Void>failedFuture(error));
+    });
   }
 
   @Override

@@ -1,9 +1,11 @@
 package io.mcp.core;
 
 import io.mcp.core.spi.ConfigStore;
+import io.mcp.core.spi.FleetPresence;
 import io.mcp.core.spi.RolloutPolicy;
 import java.time.Clock;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Settings of a {@link Controller}. Immutable; build with {@link #builder(ServerOptions,
@@ -16,6 +18,10 @@ import java.util.Objects;
  *   <tr><td>fanoutBatchSize (sessions written per step of a push)</td><td>512</td></tr>
  *   <tr><td>subscriberBufferSize (events queued per subscriber before coalescing)</td><td>1,024</td></tr>
  *   <tr><td>adminRole (identities that may apply over MCP)</td><td>{@code admin}</td></tr>
+ *   <tr><td>fleetPresence (shares the fleet with other replicas)</td><td>the store, if it implements
+ *       {@link FleetPresence}; otherwise none (this controller's nodes only)</td></tr>
+ *   <tr><td>loadShedding (GOING_AWAY to agents beyond this replica's share)</td><td>{@link
+ *       LoadShedding#defaults()}; acts only with a fleet presence showing two or more replicas</td></tr>
  * </table>
  */
 public final class ControllerOptions {
@@ -26,6 +32,8 @@ public final class ControllerOptions {
   private final int subscriberBufferSize;
   private final String adminRole;
   private final Clock clock;
+  private final FleetPresence fleetPresence;
+  private final LoadShedding loadShedding;
 
   private ControllerOptions(Builder b) {
     serverOptions = b.serverOptions;
@@ -35,6 +43,9 @@ public final class ControllerOptions {
     subscriberBufferSize = b.subscriberBufferSize;
     adminRole = b.adminRole;
     clock = b.clock;
+    fleetPresence = b.fleetPresence != null ? b.fleetPresence
+        : b.store instanceof FleetPresence ? (FleetPresence) b.store : null;
+    loadShedding = b.loadShedding;
   }
 
   /** A builder for a controller serving MCP/1 with {@code serverOptions}, keeping state in {@code store}. */
@@ -70,6 +81,15 @@ public final class ControllerOptions {
     return clock;
   }
 
+  /** Where the fleet is shared with other replicas; empty: this controller's nodes only. */
+  public Optional<FleetPresence> fleetPresence() {
+    return Optional.ofNullable(fleetPresence);
+  }
+
+  public LoadShedding loadShedding() {
+    return loadShedding;
+  }
+
   /** Builds {@link ControllerOptions}. Not thread-safe. */
   public static final class Builder {
     private final ServerOptions serverOptions;
@@ -79,6 +99,8 @@ public final class ControllerOptions {
     private int subscriberBufferSize = 1024;
     private String adminRole = "admin";
     private Clock clock = Clock.systemUTC();
+    private FleetPresence fleetPresence;
+    private LoadShedding loadShedding = LoadShedding.defaults();
 
     private Builder(ServerOptions serverOptions, ConfigStore store) {
       this.serverOptions = Objects.requireNonNull(serverOptions, "serverOptions");
@@ -107,6 +129,18 @@ public final class ControllerOptions {
 
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Shares the fleet through {@code presence} instead of the store's own (if any). */
+    public Builder fleetPresence(FleetPresence presence) {
+      this.fleetPresence = Objects.requireNonNull(presence, "presence");
+      return this;
+    }
+
+    /** When to send agents beyond this replica's share GOING_AWAY; {@link LoadShedding#disabled()} never does. */
+    public Builder loadShedding(LoadShedding loadShedding) {
+      this.loadShedding = Objects.requireNonNull(loadShedding, "loadShedding");
       return this;
     }
 
