@@ -163,7 +163,7 @@ final class Route {
     Message.Builder builder = prototype.newBuilderForType();
     if (content.length > 0) {
       if (body.isEmpty()) {
-        throw new BadRequest(415, httpMethod + " " + template + " takes no request body (got " + content.length + " bytes)");
+        throw new BadRequest(400, httpMethod + " " + template + " takes no request body (got " + content.length + " bytes)");
       }
       if (isJson(contentType)) {
         JsonScan.check(content, maxJsonDepth, maxJsonNumberChars);
