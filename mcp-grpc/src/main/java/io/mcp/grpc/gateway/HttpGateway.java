@@ -161,8 +161,14 @@ public final class HttpGateway implements AutoCloseable {
     channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 
+  /** The SSE streams open, connected or waiting for a reconnect. */
   int openStreams() {
     return sse.size();
+  }
+
+  /** The number of the last event of SSE stream {@code id}; -1 if it is not open. */
+  long lastEventSeq(String id) {
+    return sse.lastSeq(id);
   }
 
   /** Serves one complete request; called on the connection's event loop. */

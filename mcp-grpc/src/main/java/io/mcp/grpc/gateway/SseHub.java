@@ -21,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -378,8 +377,14 @@ final class SseHub {
     }
   }
 
-  /** For tests: the ids of open streams. */
-  Iterator<String> ids() {
-    return streams.keySet().iterator();
+  /** The number of the last event stream {@code id} produced, or -1 if there is no such stream. */
+  long lastSeq(String id) {
+    Stream stream = streams.get(id);
+    if (stream == null) {
+      return -1;
+    }
+    synchronized (stream) {
+      return stream.nextSeq - 1;
+    }
   }
 }
