@@ -354,7 +354,7 @@
         const r = await api('PUT', '/v1/services/' + encodeURIComponent(service) + '/config', body);
         say('applied ' + service + ' as v' + r.version);
         services.delete(service);
-        renderServices();
+        loadService(service);
       } catch (err) {
         say('apply failed: ' + err.message, true);
       }
@@ -368,7 +368,7 @@
           { toVersion: String(f.version.value) });
         say('rolled ' + service + ' back as v' + r.version);
         services.delete(service);
-        renderServices();
+        loadService(service);
       } catch (err) {
         say('rollback failed: ' + err.message, true);
       }
