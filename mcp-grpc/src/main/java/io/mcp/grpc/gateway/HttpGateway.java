@@ -27,6 +27,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -82,6 +84,7 @@ public final class HttpGateway implements AutoCloseable {
   private final HttpGatewayOptions options;
   private final List<Route> routes;
   private final SseHub sse;
+  private final SslContext sslContext;
   private final Map<String, byte[]> console = new LinkedHashMap<>();
   private final ChannelGroup channels = new DefaultChannelGroup("mcp-http-gateway", GlobalEventExecutor.INSTANCE);
   private Channel serverChannel;
@@ -92,6 +95,7 @@ public final class HttpGateway implements AutoCloseable {
     this.options = options;
     this.routes = Route.of(ControlPlaneGrpc.getServiceDescriptor());
     this.sse = new SseHub(upstream, group, options);
+    this.sslContext = options.tls() == null ? null : options.tls().newServerContext();
     if (options.console()) {
       for (String name : CONSOLE_TYPES.keySet()) {
         try (InputStream in = HttpGateway.class.getResourceAsStream("console/" + name)) {
@@ -109,6 +113,8 @@ public final class HttpGateway implements AutoCloseable {
   /**
    * A gateway in front of {@code server}'s ControlPlane service, on the event loops of
    * {@code options} or else the server's. {@link #start()} binds it.
+   *
+   * @throws IllegalArgumentException if the TLS settings cannot be used, naming the file
    */
   public static HttpGateway create(GrpcControlPlaneServer server, HttpGatewayOptions options) {
     EventLoopGroup group = options.eventLoopGroup() != null ? options.eventLoopGroup() : server.eventLoopGroup();
@@ -129,6 +135,11 @@ public final class HttpGateway implements AutoCloseable {
           @Override
           protected void initChannel(SocketChannel ch) {
             channels.add(ch);
+            if (sslContext != null) {
+              SslHandler tls = sslContext.newHandler(ch.alloc());
+              tls.setHandshakeTimeoutMillis(options.requestTimeout().toMillis());
+              ch.pipeline().addLast("tls", tls);
+            }
             ch.pipeline()
                 .addLast("watch", new ByteWatcher())
                 .addLast("http", new HttpServerCodec(options.maxInitialLineBytes(), options.maxHeaderBytes(), 8192))
@@ -145,11 +156,11 @@ public final class HttpGateway implements AutoCloseable {
           e instanceof IOException ? (IOException) e : new IOException(e));
     }
     channels.add(serverChannel);
-    log.info("HTTP/JSON gateway listening on port {}", port());
+    log.info("HTTP/JSON gateway listening on port {}{}", port(), sslContext != null ? " (TLS)" : "");
     return this;
   }
 
-  /** The bound port. */
+  /** The bound port; valid after {@link #start()}. */
   public int port() {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }

@@ -1,5 +1,6 @@
 package io.mcp.grpc.gateway;
 
+import io.mcp.core.TlsOptions;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.Objects;
@@ -12,6 +13,7 @@ import java.util.Objects;
  * host                  0.0.0.0
  * port                  0 (any free)
  * eventLoopGroup        the gRPC server's event loops
+ * tls                   none (plain HTTP)
  * maxBodyBytes          4 MiB         413, connection closed, body not read
  * maxHeaderBytes        8 KiB         431, connection closed
  * maxInitialLineBytes   4 KiB         414, connection closed
@@ -19,9 +21,9 @@ import java.util.Objects;
  * idleTimeout           60 s          an idle keep-alive connection is closed
  * maxJsonDepth          32            400 before the JSON is parsed
  * maxJsonNumberChars    40            400 before the JSON is parsed
- * sseReplayEvents       1024          older events cannot be replayed: a reconnect gets a snapshot
+ * sseReplayEvents       256           older events cannot be replayed: a reconnect gets a snapshot
  * sseRetention          30 s          a disconnected stream is ended after this
- * maxSseStreams         1024          429 for a new stream
+ * maxSseStreams         256           a disconnected stream is evicted, else 429 for a new stream
  * sseHeartbeat          15 s          an SSE comment line keeps idle streams alive
  * console               true          GET / and /console/ serve the web console
  * </pre>
@@ -32,6 +34,7 @@ public final class HttpGatewayOptions {
   private final String host;
   private final int port;
   private final EventLoopGroup eventLoopGroup;
+  private final TlsOptions tls;
   private final int maxBodyBytes;
   private final int maxHeaderBytes;
   private final int maxInitialLineBytes;
@@ -49,6 +52,7 @@ public final class HttpGatewayOptions {
     this.host = b.host;
     this.port = b.port;
     this.eventLoopGroup = b.eventLoopGroup;
+    this.tls = b.tls;
     this.maxBodyBytes = b.maxBodyBytes;
     this.maxHeaderBytes = b.maxHeaderBytes;
     this.maxInitialLineBytes = b.maxInitialLineBytes;
@@ -74,6 +78,7 @@ public final class HttpGatewayOptions {
     b.host = host;
     b.port = port;
     b.eventLoopGroup = eventLoopGroup;
+    b.tls = tls;
     b.maxBodyBytes = maxBodyBytes;
     b.maxHeaderBytes = maxHeaderBytes;
     b.maxInitialLineBytes = maxInitialLineBytes;
@@ -95,6 +100,8 @@ public final class HttpGatewayOptions {
   public int port() { return port; }
   /** The event loops to run on; null to share the gRPC server's. */
   public EventLoopGroup eventLoopGroup() { return eventLoopGroup; }
+  /** TLS settings (HTTPS), or null for plain HTTP. */
+  public TlsOptions tls() { return tls; }
   /** The largest request body accepted. */
   public int maxBodyBytes() { return maxBodyBytes; }
   /** The largest request header block accepted. */
@@ -125,6 +132,7 @@ public final class HttpGatewayOptions {
     private String host = "0.0.0.0";
     private int port;
     private EventLoopGroup eventLoopGroup;
+    private TlsOptions tls;
     private int maxBodyBytes = 4 * 1024 * 1024;
     private int maxHeaderBytes = 8 * 1024;
     private int maxInitialLineBytes = 4 * 1024;
@@ -132,9 +140,9 @@ public final class HttpGatewayOptions {
     private Duration idleTimeout = Duration.ofSeconds(60);
     private int maxJsonDepth = 32;
     private int maxJsonNumberChars = 40;
-    private int sseReplayEvents = 1024;
+    private int sseReplayEvents = 256;
     private Duration sseRetention = Duration.ofSeconds(30);
-    private int maxSseStreams = 1024;
+    private int maxSseStreams = 256;
     private Duration sseHeartbeat = Duration.ofSeconds(15);
     private boolean console = true;
 
@@ -158,6 +166,16 @@ public final class HttpGatewayOptions {
     /** Event loops to run on; null (the default) shares the gRPC server's, which are the controller's by default. */
     public Builder eventLoopGroup(EventLoopGroup group) {
       this.eventLoopGroup = group;
+      return this;
+    }
+
+    /**
+     * Serves HTTPS with {@code tls} (its key pair; with {@code clientAuth} REQUIRE only clients with
+     * a certificate from {@code trustedCertificates} may connect, but their identity still comes
+     * from the bearer token). Null (the default) serves plain HTTP.
+     */
+    public Builder tls(TlsOptions tls) {
+      this.tls = tls;
       return this;
     }
 
@@ -199,9 +217,10 @@ public final class HttpGatewayOptions {
     }
 
     /**
-     * SSE resumption: each stream keeps its last {@code replayEvents} (1..1,000,000, default 1024)
+     * SSE resumption: each stream keeps its last {@code replayEvents} (1..1,000,000, default 256)
      * events and survives a disconnect by {@code retention} (default 30 s); at most
-     * {@code maxStreams} (1..1,000,000, default 1024) streams at once.
+     * {@code maxStreams} (1..1,000,000, default 256) streams at once. Memory for replay is about
+     * {@code replayEvents * maxStreams} events of JSON.
      */
     public Builder sse(int replayEvents, Duration retention, int maxStreams) {
       this.sseReplayEvents = range("sseReplayEvents", replayEvents, 1, 1_000_000);

@@ -165,6 +165,20 @@ class SseResumeTest {
   }
 
   @Test
+  void gatewayClosing_endsTheStreamWithAnEndEvent() throws Exception {
+    try (SseClient sse = open("admin-token", null)) {
+      sse.next();
+      String last = sse.next().id();
+      fixture.gateway.close();
+      SseClient.Event end = sse.next();
+      assertThat(end.type()).isEqualTo("end");
+      assertThat(end.data()).startsWith("{\"code\":\"CANCELLED\"");
+      assertThat(end.id()).isEqualTo(last.substring(0, last.lastIndexOf('.')) + ".3");
+    }
+    assertThat(fixture.gateway.openStreams()).isZero();
+  }
+
+  @Test
   void unauthenticatedStream_401JsonNotAStream() throws Exception {
     HttpResponse<String> none = http.send(HttpRequest.newBuilder(URI.create(fixture.base() + "/v1/status")).build(),
         HttpResponse.BodyHandlers.ofString());
