@@ -165,10 +165,16 @@ public final class HttpGateway implements AutoCloseable {
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
 
-  /** Stops accepting, ends every SSE stream and closes every connection. */
+  /**
+   * Stops accepting, ends every SSE stream (each client gets an {@code end} event; waits up to 2 s
+   * for them) and closes every connection. Idempotent.
+   */
   @Override
   public void close() {
-    sse.closeAll();
+    if (serverChannel != null) {
+      serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+    sse.closeAll(java.time.Duration.ofSeconds(2));
     channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
   }
 
@@ -220,6 +226,9 @@ public final class HttpGateway implements AutoCloseable {
         handler.respond(response);
       } catch (IllegalArgumentException e) {
         handler.respondError(Status.Code.INVALID_ARGUMENT, e.getMessage());
+      } catch (RuntimeException e) {
+        log.warn("HTTP gateway failed on {} {}", verb, rawPath, e);
+        handler.respondError(Status.Code.INTERNAL, "internal error");
       }
       return;
     }

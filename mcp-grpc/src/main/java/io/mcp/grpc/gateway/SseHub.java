@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,6 +52,8 @@ final class SseHub {
   private final EventLoopGroup timers;
   private final HttpGatewayOptions options;
   private final Map<String, Stream> streams = new ConcurrentHashMap<>();
+  /** Notified whenever a stream is removed. */
+  private final Object ended = new Object();
 
   SseHub(io.grpc.Channel upstream, EventLoopGroup timers, HttpGatewayOptions options) {
     this.upstream = upstream;
@@ -109,10 +112,33 @@ final class SseHub {
     return false;
   }
 
-  /** Ends every stream (gateway shutdown). */
-  void closeAll() {
+  /**
+   * Ends every stream (gateway shutdown) and waits up to {@code timeout} until each has written its
+   * {@code end} event.
+   */
+  void closeAll(Duration timeout) {
     for (Stream stream : streams.values()) {
-      stream.cancel("gateway shutting down");
+      stream.cancelUpstream("gateway shutting down");
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (ended) {
+      long left;
+      while (!streams.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+        try {
+          TimeUnit.NANOSECONDS.timedWait(ended, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    streams.clear();
+  }
+
+  private void remove(Stream stream) {
+    streams.remove(stream.id, stream);
+    synchronized (ended) {
+      ended.notifyAll();
     }
   }
 
@@ -238,7 +264,7 @@ final class SseHub {
         }
         unbind();
         if (ended) {
-          streams.remove(id, this);
+          remove(this);
           return;
         }
         long retention = options.sseRetention().toNanos();
@@ -258,12 +284,25 @@ final class SseHub {
       return true;
     }
 
+    /** Cancels the upstream call; its end (an {@code end} event to an attached client) removes the stream. */
+    void cancelUpstream(String reason) {
+      ClientCall<Message, Message> toCancel;
+      synchronized (this) {
+        toCancel = call;
+      }
+      if (toCancel != null) {
+        toCancel.cancel(reason, null);
+      } else {
+        remove(this);
+      }
+    }
+
     void cancel(String reason) {
       ClientCall<Message, Message> toCancel;
       synchronized (this) {
         toCancel = call;
       }
-      streams.remove(id, this);
+      remove(this);
       if (toCancel != null) {
         toCancel.cancel(reason, null);
       }
@@ -323,7 +362,7 @@ final class SseHub {
         current = handler;
         sent = headersSent;
         if (current == null) {
-          streams.remove(id, this);
+          remove(this);
           return;
         }
         if (headersSent) {
@@ -333,7 +372,7 @@ final class SseHub {
           channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         }
         unbind();
-        streams.remove(id, this);
+        remove(this);
       }
       if (sent) {
         current.closeConnection();

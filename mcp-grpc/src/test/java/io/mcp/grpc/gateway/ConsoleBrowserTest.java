@@ -109,7 +109,7 @@ class ConsoleBrowserTest {
     awaitText("tr[data-node='node-tcp'] .node-transport", "tcp");
     awaitText("tr[data-node='node-grpc'] .node-transport", "grpc");
     assertThat(text("tr[data-node='node-tcp'] .node-connected")).isEqualTo("yes");
-    assertThat(text("tr[data-node='node-tcp'] .node-health")).isEqualTo("HEALTHY");
+    awaitText("tr[data-node='node-tcp'] .node-health", "HEALTHY");
     assertThat(text("#node-count")).isEqualTo("(2 of 2 connected)");
     assertThat(text("tr[data-service='payments'] .service-latest")).isEqualTo("none");
 
