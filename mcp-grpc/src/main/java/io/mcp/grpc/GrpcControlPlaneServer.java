@@ -1,7 +1,11 @@
 package io.mcp.grpc;
 
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
@@ -51,6 +55,10 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
   private final EventLoopGroup localGroup;
   private final EventLoopGroup ownGroup;
   private final Server server;
+  private final EventLoopGroup group;
+  /** The same intercepted service, reachable without a socket (the HTTP/JSON gateway uses it). */
+  private final Server inProcessServer;
+  private final ManagedChannel inProcessChannel;
 
   private GrpcControlPlaneServer(Controller controller, GrpcServerOptions options) {
     this.controller = controller;
@@ -65,13 +73,13 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
         options.statusQueueLimit(), options.statusLagTimeout());
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(options.host(), options.port()));
     if (options.shareEventLoops()) {
-      EventLoopGroup group = controller.server().eventLoopGroup();
-      builder.bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(Transports.serverChannel(group));
+      group = controller.server().eventLoopGroup();
       ownGroup = null;
     } else {
       ownGroup = Transports.newGroup(0, "mcp-grpc");
-      builder.bossEventLoopGroup(ownGroup).workerEventLoopGroup(ownGroup).channelType(Transports.serverChannel(ownGroup));
+      group = ownGroup;
     }
+    builder.bossEventLoopGroup(group).workerEventLoopGroup(group).channelType(Transports.serverChannel(group));
     if (options.tls() != null) {
       builder.sslContext(sslContext(options.tls()));
     }
@@ -86,14 +94,28 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
         .maxConnectionIdle(options.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAge(options.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
         .maxConnectionAgeGrace(options.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
-        .addService(withExtraInterceptors(ServerInterceptors.intercept(service,
-            TransmitStatusRuntimeExceptionInterceptor.instance(),
-            Interceptors.authentication(authenticator, options.adminRole()),
-            Interceptors.deadlines(options.defaultDeadline(), options.maxDeadline(), timer),
-            Interceptors.logging(options.metrics())), options.interceptors()))
+        .addService(intercepted(service, authenticator))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
     this.server = builder.build();
+    String name = "mcp-grpc-" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    this.inProcessServer = InProcessServerBuilder.forName(name)
+        .maxInboundMessageSize(options.maxInboundMessageBytes())
+        .maxInboundMetadataSize(options.maxInboundMetadataBytes())
+        .addService(intercepted(service, authenticator))
+        .build();
+    this.inProcessChannel = InProcessChannelBuilder.forName(name)
+        .maxInboundMessageSize(Integer.MAX_VALUE)
+        .build();
+  }
+
+  /** The service behind every interceptor, in the order a call passes them (the last added runs first). */
+  private ServerServiceDefinition intercepted(ControlPlaneService service, Authenticator authenticator) {
+    return withExtraInterceptors(ServerInterceptors.intercept(service,
+        TransmitStatusRuntimeExceptionInterceptor.instance(),
+        Interceptors.authentication(authenticator, options.adminRole()),
+        Interceptors.deadlines(options.defaultDeadline(), options.maxDeadline(), timer),
+        Interceptors.logging(options.metrics())), options.interceptors());
   }
 
   /** Wraps {@code service} so that the first of {@code extra} runs first, outside the built-ins. */
@@ -139,6 +161,7 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
   public GrpcControlPlaneServer start() {
     try {
       server.start();
+      inProcessServer.start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot bind gRPC server to " + options.host() + ":" + options.port(), e);
     }
@@ -148,13 +171,37 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
     return this;
   }
 
+  /** The bound port (the one asked for, or the one the system chose for port 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /**
+   * A channel to this server's ControlPlane service that stays inside the JVM. Calls on it pass
+   * the very interceptors a network call passes (bearer authentication, admin authorization,
+   * validation, the server's default and maximum deadlines, logging), so they are authorised by
+   * the {@code authorization} metadata they carry, exactly like remote calls. The HTTP/JSON
+   * gateway dispatches through it. Owned by this server: closed by {@link #shutdown(Duration)}.
+   */
+  public ManagedChannel inProcessChannel() {
+    return inProcessChannel;
+  }
+
+  /** The Netty event loops this server's transport runs on (the controller's when shared). */
+  public EventLoopGroup eventLoopGroup() {
+    return group;
+  }
+
+  /** The controller this server serves. */
+  public Controller controller() {
+    return controller;
   }
 
   /** Reports NOT_SERVING, stops taking calls, and waits up to {@code grace} for running ones. */
   public void shutdown(Duration grace) {
     health.enterTerminalState();
+    inProcessChannel.shutdownNow();
+    inProcessServer.shutdownNow();
     server.shutdown();
     try {
       if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
