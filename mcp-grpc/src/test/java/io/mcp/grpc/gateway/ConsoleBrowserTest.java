@@ -85,16 +85,24 @@ class ConsoleBrowserTest {
     }
   }
 
+  /** The element's text; the page re-renders rows on every event, so a stale element is looked up again. */
   String text(String css) {
-    return driver.findElement(By.cssSelector(css)).getText();
+    return new WebDriverWait(driver, WAIT).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(d -> d.findElement(By.cssSelector(css)).getText());
   }
 
   void awaitText(String css, String expected) {
-    new WebDriverWait(driver, WAIT).until(d -> {
-      java.util.List<WebElement> found = d.findElements(By.cssSelector(css));
-      return !found.isEmpty() && found.get(0).getText().contains(expected);
-    });
-    assertThat(text(css)).contains(expected);
+    String seen = new WebDriverWait(driver, WAIT)
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .until(d -> {
+          java.util.List<WebElement> found = d.findElements(By.cssSelector(css));
+          if (found.isEmpty()) {
+            return null;
+          }
+          String text = found.get(0).getText();
+          return text.contains(expected) ? text : null;
+        });
+    assertThat(seen).contains(expected);
   }
 
   @Test
