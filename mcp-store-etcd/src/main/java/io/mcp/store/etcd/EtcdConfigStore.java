@@ -109,7 +109,32 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   private final Map<String, LedgerEntry> ledgerCache = new ConcurrentHashMap<>();
   static final int LEDGER_CACHE_ENTRIES = 200_000;
 
-  private record LedgerEntry(NodeRecord record, long modRevision) {}
+  record LedgerEntry(NodeRecord record, long modRevision) {}
+
+  private final LedgerWriter ledgerWriter;
+
+  LedgerEntry cachedLedger(String key) {
+    return ledgerCache.get(key);
+  }
+
+  void cacheLedger(String key, LedgerEntry entry) {
+    if (ledgerCache.size() >= LEDGER_CACHE_ENTRIES) {
+      ledgerCache.clear();
+    }
+    ledgerCache.put(key, entry);
+  }
+
+  void forgetLedger(String key) {
+    ledgerCache.remove(key);
+  }
+
+  KV kv() {
+    return kv;
+  }
+
+  long timeoutNanos() {
+    return timeoutNanos;
+  }
 
   private EtcdConfigStore(EtcdStoreOptions options, Client client) {
     this.options = options;
@@ -124,6 +149,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
       return t;
     };
     this.scheduler = Executors.newSingleThreadScheduledExecutor(factory);
+    this.ledgerWriter = new LedgerWriter(this);
   }
 
   /**
@@ -295,12 +321,21 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
         ? new NodeRecord(nodeId, service, r.appliedVersion(), version, reason) : null);
   }
 
-  /** Compare-and-swap of one ledger entry; {@code change} returns null when nothing is to be written. */
+  /** Hands the update to the ledger writer and waits until it is committed (group commit). */
   private void updateLedger(String nodeId, String service, String what,
       java.util.function.Function<NodeRecord, NodeRecord> change) {
     checkName("nodeId", nodeId);
     checkName("service", service);
     checkOpen();
+    ledgerWriter.update(nodeId, service, what, change);
+  }
+
+  /**
+   * Compare-and-swap of one ledger entry on its own; {@code change} returns null when nothing is to
+   * be written. The ledger writer's fallback when a batch loses a race.
+   */
+  void updateLedgerAlone(String nodeId, String service, String what,
+      java.util.function.Function<NodeRecord, NodeRecord> change) {
     String keyText = keys.ledger(nodeId, service);
     ByteSequence key = Keys.bytes(keyText);
     // Entries only grow (versions never regress), so a cached entry is never ahead of etcd: a change
@@ -326,10 +361,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
               next.rejectedReason())), PutOption.DEFAULT))
           .commit(), "the ledger update of node " + nodeId + " (" + what + " of " + service + ")", true);
       if (txn.isSucceeded()) {
-        if (ledgerCache.size() >= LEDGER_CACHE_ENTRIES) {
-          ledgerCache.clear();
-        }
-        ledgerCache.put(keyText, new LedgerEntry(next, txn.getHeader().getRevision()));
+        cacheLedger(keyText, new LedgerEntry(next, txn.getHeader().getRevision()));
         return;
       }
     }
@@ -694,6 +726,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
       closed = true;
       stopKeepAlive();
     }
+    ledgerWriter.close();
     scheduler.shutdownNow();
     client.close();
   }
@@ -710,6 +743,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     for (WatchHandle handle : List.copyOf(watches)) {
       handle.close();
     }
+    ledgerWriter.close();
     scheduler.shutdownNow();
     client.close();
   }

@@ -206,6 +206,37 @@ class EtcdConfigStoreTest extends ConfigStoreContract {
   }
 
   @Test
+  void ledger_concurrentBatchesOfTwoReplicas_keepTheHighestOfEveryNode() throws Exception {
+    EtcdConfigStore a = tracked(options().build());
+    EtcdConfigStore b = replicaOf(a);
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<?>> runs = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        EtcdConfigStore store = t % 2 == 0 ? a : b;
+        int thread = t;
+        runs.add(pool.submit(() -> {
+          for (int v = 1; v <= 30; v++) {
+            for (int n = 0; n < 5; n++) {
+              store.recordApplied("node-" + n, "payments", v * 10L + thread);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> run : runs) {
+        run.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    for (int n = 0; n < 5; n++) {
+      assertThat(a.nodeRecord("node-" + n, "payments").appliedVersion()).isEqualTo(305);
+    }
+  }
+
+  @Test
   void presence_nodesOfEveryReplica_andReplicaThatDiesDropsOutWithItsLease() throws Exception {
     EtcdConfigStore a = tracked(options().replicaId("replica-a").build());
     EtcdConfigStore b = replicaOf(a);

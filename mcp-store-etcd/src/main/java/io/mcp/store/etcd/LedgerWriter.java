@@ -1,0 +1,200 @@
+package io.mcp.store.etcd;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.mcp.core.spi.NodeRecord;
+import io.mcp.core.spi.StoreException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Group commit of ledger updates: every ACK and NACK of a fleet becomes a ledger write, and one
+ * etcd transaction per write would bound a replica to etcd's per-transaction latency. Callers
+ * enqueue and wait; one writer thread takes up to {@link #MAX_BATCH} waiting updates, reads the
+ * entries it has not cached in one transaction, applies the updates in arrival order, and commits
+ * every changed entry in one transaction guarded by each entry's mod revision. If another replica
+ * changed one of them meanwhile the comparison fails, nothing of the batch is written, and each
+ * update is redone alone by compare-and-swap. A caller returns only once its update is committed
+ * (or found unnecessary).
+ */
+final class LedgerWriter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LedgerWriter.class);
+  /** Keys per batch; etcd's default {@code --max-txn-ops} is 128. */
+  static final int MAX_BATCH = 100;
+
+  private record Update(String nodeId, String service, String what, Function<NodeRecord, NodeRecord> change,
+      CompletableFuture<Void> done) {}
+
+  private final EtcdConfigStore store;
+  private final LinkedBlockingQueue<Update> queue = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  LedgerWriter(EtcdConfigStore store) {
+    this.store = store;
+    this.thread = new Thread(this::run, "mcp-etcd-ledger");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /** Enqueues the update and waits for its commit, up to three request timeouts. */
+  void update(String nodeId, String service, String what, Function<NodeRecord, NodeRecord> change) {
+    Update update = new Update(nodeId, service, what, change, new CompletableFuture<>());
+    if (closed) {
+      throw new IllegalStateException("the etcd store is closed");
+    }
+    queue.add(update);
+    try {
+      update.done().get(3 * store.timeoutNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw StoreException.unavailable("the ledger update of node " + nodeId + " (" + what + " of " + service
+          + ") was not committed within " + TimeUnit.NANOSECONDS.toMillis(3 * store.timeoutNanos())
+          + " ms; it may still be", e, true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while waiting for the ledger update of node " + nodeId, e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException) {
+        throw (RuntimeException) e.getCause();
+      }
+      throw new StoreException("the ledger update of node " + nodeId + " failed", e.getCause());
+    }
+  }
+
+  private void run() {
+    List<Update> batch = new ArrayList<>();
+    while (!closed) {
+      try {
+        Update first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.clear();
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+        commit(batch);
+      } catch (InterruptedException e) {
+        break;
+      } catch (RuntimeException e) {
+        for (Update update : batch) {
+          update.done().completeExceptionally(e);
+        }
+      }
+    }
+    StoreException closedError = new StoreException("the etcd store closed before the ledger update was written");
+    for (Update update; (update = queue.poll()) != null; ) {
+      update.done().completeExceptionally(closedError);
+    }
+  }
+
+  private void commit(List<Update> batch) {
+    Map<String, List<Update>> byKey = new LinkedHashMap<>();
+    for (Update update : batch) {
+      byKey.computeIfAbsent(store.keys().ledger(update.nodeId(), update.service()), k -> new ArrayList<>()).add(update);
+    }
+    Map<String, EtcdConfigStore.LedgerEntry> current = new LinkedHashMap<>();
+    List<String> unknown = new ArrayList<>();
+    for (String key : byKey.keySet()) {
+      EtcdConfigStore.LedgerEntry cached = store.cachedLedger(key);
+      if (cached != null) {
+        current.put(key, cached);
+      } else {
+        unknown.add(key);
+      }
+    }
+    if (!unknown.isEmpty()) {
+      Op[] reads = unknown.stream().map(k -> (Op) Op.get(Keys.bytes(k), GetOption.DEFAULT)).toArray(Op[]::new);
+      TxnResponse read = store.await(store.kv().txn().Then(reads).commit(), "the ledger of " + unknown.size()
+          + " node(s)", false);
+      List<GetResponse> answers = read.getGetResponses();
+      for (int i = 0; i < unknown.size(); i++) {
+        String key = unknown.get(i);
+        Update any = byKey.get(key).get(0);
+        GetResponse answer = answers.get(i);
+        current.put(key, answer.getKvs().isEmpty()
+            ? new EtcdConfigStore.LedgerEntry(NodeRecord.empty(any.nodeId(), any.service()), 0)
+            : new EtcdConfigStore.LedgerEntry(Codec.decodeLedger(any.nodeId(), any.service(),
+                answer.getKvs().get(0).getValue().getBytes()), answer.getKvs().get(0).getModRevision()));
+      }
+    }
+    List<Cmp> compares = new ArrayList<>();
+    List<Op> puts = new ArrayList<>();
+    Map<String, NodeRecord> written = new LinkedHashMap<>();
+    for (Map.Entry<String, List<Update>> entry : byKey.entrySet()) {
+      EtcdConfigStore.LedgerEntry before = current.get(entry.getKey());
+      NodeRecord record = before.record();
+      for (Update update : entry.getValue()) {
+        NodeRecord next = update.change().apply(record);
+        if (next != null) {
+          record = next;
+        }
+      }
+      if (record != before.record()) {
+        ByteSequence key = Keys.bytes(entry.getKey());
+        compares.add(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(before.modRevision())));
+        puts.add(Op.put(key, ByteSequence.from(Codec.encodeLedger(record.appliedVersion(), record.rejectedVersion(),
+            record.rejectedReason())), PutOption.DEFAULT));
+        written.put(entry.getKey(), record);
+      }
+    }
+    if (!puts.isEmpty()) {
+      TxnResponse txn = store.await(store.kv().txn().If(compares.toArray(new Cmp[0])).Then(puts.toArray(new Op[0]))
+          .commit(), "the ledger update of " + puts.size() + " node(s)", true);
+      if (!txn.isSucceeded()) {
+        log.debug("a ledger batch of {} entries lost a race with another replica; updating them one by one",
+            puts.size());
+        for (String key : byKey.keySet()) {
+          store.forgetLedger(key);
+        }
+        for (Update update : batch) {
+          try {
+            store.updateLedgerAlone(update.nodeId(), update.service(), update.what(), update.change());
+            update.done().complete(null);
+          } catch (RuntimeException e) {
+            update.done().completeExceptionally(e);
+          }
+        }
+        return;
+      }
+      long revision = txn.getHeader().getRevision();
+      for (Map.Entry<String, NodeRecord> entry : written.entrySet()) {
+        store.cacheLedger(entry.getKey(), new EtcdConfigStore.LedgerEntry(entry.getValue(), revision));
+      }
+    }
+    for (String key : byKey.keySet()) {
+      if (!written.containsKey(key)) {
+        store.cacheLedger(key, current.get(key));
+      }
+    }
+    for (Update update : batch) {
+      update.done().complete(null);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
