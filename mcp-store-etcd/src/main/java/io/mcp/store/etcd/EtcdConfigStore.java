@@ -307,27 +307,34 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
 
   // ---------------------------------------------------------------------------------- ledger
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Group-committed without waiting (every ACK of a fleet lands here): {@link #nodeRecord} of
+   * this store sees it at once, other replicas within milliseconds; {@link #close} writes what is
+   * queued. A process that dies loses at most its last batch, which the agents' Hellos restore.
+   */
   @Override
   public void recordApplied(String nodeId, String service, long version) {
-    updateLedger(nodeId, service, "applied " + version, r -> version > r.appliedVersion()
+    updateLedger(nodeId, service, "applied " + version, false, r -> version > r.appliedVersion()
         ? new NodeRecord(nodeId, service, version, r.rejectedVersion(), r.rejectedReason()) : null);
   }
 
   @Override
   public void recordRejected(String nodeId, String service, long version, String reason) {
     Objects.requireNonNull(reason, "reason");
-    updateLedger(nodeId, service, "rejected " + version, r -> version >= r.rejectedVersion()
+    updateLedger(nodeId, service, "rejected " + version, true, r -> version >= r.rejectedVersion()
         && !(version == r.rejectedVersion() && reason.equals(r.rejectedReason()))
         ? new NodeRecord(nodeId, service, r.appliedVersion(), version, reason) : null);
   }
 
   /** Hands the update to the ledger writer and waits until it is committed (group commit). */
-  private void updateLedger(String nodeId, String service, String what,
+  private void updateLedger(String nodeId, String service, String what, boolean wait,
       java.util.function.Function<NodeRecord, NodeRecord> change) {
     checkName("nodeId", nodeId);
     checkName("service", service);
     checkOpen();
-    ledgerWriter.update(nodeId, service, what, change);
+    ledgerWriter.update(nodeId, service, what, change, wait);
   }
 
   /**
@@ -372,6 +379,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   @Override
   public NodeRecord nodeRecord(String nodeId, String service) {
     checkOpen();
+    ledgerWriter.awaitPending(keys.ledger(nodeId, service));
     GetResponse read = await(kv.get(Keys.bytes(keys.ledger(nodeId, service))), "the ledger of node " + nodeId, false);
     if (read.getKvs().isEmpty()) {
       return NodeRecord.empty(nodeId, service);
@@ -511,6 +519,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   @Override
   public Fleet fleet() {
     checkOpen();
+    ledgerWriter.awaitAllPending(); // this replica's ACKs are in the applied versions it lists
     GetResponse replicas = await(kv.get(Keys.bytes(keys.replicasPrefix()), GetOption.builder()
         .isPrefix(true).withKeysOnly(true).build()), "the replicas", false);
     long revision = replicas.getHeader().getRevision();

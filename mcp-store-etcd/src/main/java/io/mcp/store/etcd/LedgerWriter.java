@@ -26,23 +26,32 @@ import org.slf4j.LoggerFactory;
 /**
  * Group commit of ledger updates: every ACK and NACK of a fleet becomes a ledger write, and one
  * etcd transaction per write would bound a replica to etcd's per-transaction latency. Callers
- * enqueue and wait; one writer thread takes up to {@link #MAX_BATCH} waiting updates, reads the
+ * enqueue (and wait, or not: see {@link #update}); one writer thread takes up to {@link #MAX_BATCH} waiting updates, reads the
  * entries it has not cached in one transaction, applies the updates in arrival order, and commits
  * every changed entry in one transaction guarded by each entry's mod revision. If another replica
  * changed one of them meanwhile the comparison fails, nothing of the batch is written, and each
- * update is redone alone by compare-and-swap. A caller returns only once its update is committed
- * (or found unnecessary).
+ * update is redone alone by compare-and-swap.
+ *
+ * <p>An update that is not waited for is still read back by {@link #awaitPending} (the store's
+ * {@code nodeRecord} waits for the key's pending updates), and {@link #close} writes what is queued
+ * before it returns (bounded); what a crashed process had queued (milliseconds of ACKs) is lost,
+ * which the agents' next Hello, carrying their applied versions, makes good.
  */
 final class LedgerWriter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LedgerWriter.class);
   /** Keys per batch; etcd's default {@code --max-txn-ops} is 128. */
   static final int MAX_BATCH = 100;
+  /** Updates queued beyond this make callers wait for theirs (backpressure). */
+  static final int MAX_QUEUED = 10_000;
 
   private record Update(String nodeId, String service, String what, Function<NodeRecord, NodeRecord> change,
       CompletableFuture<Void> done) {}
 
   private final EtcdConfigStore store;
   private final LinkedBlockingQueue<Update> queue = new LinkedBlockingQueue<>();
+  /** The newest queued update per ledger key, until it is committed. */
+  private final java.util.concurrent.ConcurrentHashMap<String, CompletableFuture<Void>> pending =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final Thread thread;
   private volatile boolean closed;
 
@@ -53,13 +62,53 @@ final class LedgerWriter implements AutoCloseable {
     this.thread.start();
   }
 
-  /** Enqueues the update and waits for its commit, up to three request timeouts. */
-  void update(String nodeId, String service, String what, Function<NodeRecord, NodeRecord> change) {
+  /**
+   * Enqueues the update; with {@code wait} (or when more than {@link #MAX_QUEUED} are queued) waits
+   * for its commit, up to three request timeouts. A failure of an update not waited for is logged.
+   */
+  void update(String nodeId, String service, String what, Function<NodeRecord, NodeRecord> change, boolean wait) {
     Update update = new Update(nodeId, service, what, change, new CompletableFuture<>());
     if (closed) {
       throw new IllegalStateException("the etcd store is closed");
     }
+    String key = store.keys().ledger(nodeId, service);
+    pending.put(key, update.done());
+    update.done().whenComplete((ok, error) -> {
+      pending.remove(key, update.done());
+      if (error != null && !wait) {
+        log.warn("ledger update of node {} ({} of {}) failed: {}", nodeId, what, service, error.toString());
+      }
+    });
     queue.add(update);
+    if (!wait && queue.size() <= MAX_QUEUED) {
+      return;
+    }
+    await(update, nodeId, service, what);
+  }
+
+  /** Waits (bounded, ignoring its outcome) for the pending update of {@code key}, if any. */
+  void awaitPending(String key) {
+    CompletableFuture<Void> last = pending.get(key);
+    if (last == null) {
+      return;
+    }
+    try {
+      last.get(3 * store.timeoutNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // the read shows what etcd holds
+    }
+  }
+
+  /** Waits (bounded, ignoring outcomes) for every update queued now. */
+  void awaitAllPending() {
+    for (String key : List.copyOf(pending.keySet())) {
+      awaitPending(key);
+    }
+  }
+
+  private void await(Update update, String nodeId, String service, String what) {
     try {
       update.done().get(3 * store.timeoutNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -79,10 +128,13 @@ final class LedgerWriter implements AutoCloseable {
 
   private void run() {
     List<Update> batch = new ArrayList<>();
-    while (!closed) {
+    while (true) {
       try {
         Update first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null) {
+          if (closed) {
+            break; // closed and drained
+          }
           continue;
         }
         batch.clear();
@@ -90,7 +142,7 @@ final class LedgerWriter implements AutoCloseable {
         queue.drainTo(batch, MAX_BATCH - 1);
         commit(batch);
       } catch (InterruptedException e) {
-        break;
+        break; // close() gave up waiting for the queue to drain
       } catch (RuntimeException e) {
         for (Update update : batch) {
           update.done().completeExceptionally(e);
@@ -187,12 +239,16 @@ final class LedgerWriter implements AutoCloseable {
     }
   }
 
+  /** Writes what is queued (waiting up to one request timeout), then stops the writer thread. */
   @Override
   public void close() {
     closed = true;
-    thread.interrupt();
     try {
-      thread.join(TimeUnit.SECONDS.toMillis(5));
+      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(store.timeoutNanos())));
+      if (thread.isAlive()) {
+        thread.interrupt();
+        thread.join(TimeUnit.SECONDS.toMillis(5));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -201,8 +201,9 @@ class EtcdConfigStoreTest extends ConfigStoreContract {
     a.recordRejected("node-1", "payments", 9, "bad"); // stale revision: re-read, then written
     a.recordApplied("node-1", "payments", 8);
 
-    assertThat(b.nodeRecord("node-1", "payments"))
-        .isEqualTo(new io.mcp.core.spi.NodeRecord("node-1", "payments", 8, 9, "bad"));
+    io.mcp.core.spi.NodeRecord expected = new io.mcp.core.spi.NodeRecord("node-1", "payments", 8, 9, "bad");
+    assertThat(a.nodeRecord("node-1", "payments")).as("read after a's own pending write").isEqualTo(expected);
+    assertThat(b.nodeRecord("node-1", "payments")).isEqualTo(expected);
   }
 
   @Test
@@ -232,6 +233,7 @@ class EtcdConfigStoreTest extends ConfigStoreContract {
     }
 
     for (int n = 0; n < 5; n++) {
+      b.nodeRecord("node-" + n, "payments"); // waits for b's queued writes of the node
       assertThat(a.nodeRecord("node-" + n, "payments").appliedVersion()).isEqualTo(305);
     }
   }
