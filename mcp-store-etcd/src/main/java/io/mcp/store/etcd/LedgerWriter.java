@@ -43,6 +43,8 @@ final class LedgerWriter implements AutoCloseable {
   static final int MAX_BATCH = 100;
   /** Updates queued beyond this make callers wait for theirs (backpressure). */
   static final int MAX_QUEUED = 10_000;
+  /** Tries of a batch when etcd is unavailable. */
+  static final int ATTEMPTS = 3;
 
   private record Update(String nodeId, String service, String what, Function<NodeRecord, NodeRecord> change,
       CompletableFuture<Void> done) {}
@@ -140,7 +142,7 @@ final class LedgerWriter implements AutoCloseable {
         batch.clear();
         batch.add(first);
         queue.drainTo(batch, MAX_BATCH - 1);
-        commit(batch);
+        commitRetrying(batch);
       } catch (InterruptedException e) {
         break; // close() gave up waiting for the queue to drain
       } catch (RuntimeException e) {
@@ -152,6 +154,28 @@ final class LedgerWriter implements AutoCloseable {
     StoreException closedError = new StoreException("the etcd store closed before the ledger update was written");
     for (Update update; (update = queue.poll()) != null; ) {
       update.done().completeExceptionally(closedError);
+    }
+  }
+
+  /**
+   * Commits, trying again up to {@link #ATTEMPTS} times when etcd was unavailable (a member that
+   * just died fails the request in flight; the next goes to another): entries only grow, so a batch
+   * that did commit before the error is found unnecessary the second time.
+   */
+  private void commitRetrying(List<Update> batch) throws InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        commit(batch);
+        return;
+      } catch (StoreException e) {
+        if (!e.isUnavailable() || attempt >= ATTEMPTS || closed) {
+          throw e;
+        }
+        for (Update update : batch) {
+          store.forgetLedger(store.keys().ledger(update.nodeId(), update.service()));
+        }
+        Thread.sleep(100L * attempt);
+      }
     }
   }
 
