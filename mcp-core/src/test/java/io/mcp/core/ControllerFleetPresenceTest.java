@@ -33,6 +33,13 @@ class ControllerFleetPresenceTest {
     final Map<String, NodePresence> local = new ConcurrentHashMap<>();
     final List<NodePresence> remote = new CopyOnWriteArrayList<>();
     final List<String> otherReplicas = new CopyOnWriteArrayList<>();
+    volatile java.util.function.Consumer<Change> watcher;
+
+    @Override
+    public AutoCloseable watchNodes(java.util.function.Consumer<Change> listener) {
+      watcher = listener;
+      return () -> watcher = null;
+    }
 
     @Override
     public String replicaId() {
@@ -136,6 +143,36 @@ class ControllerFleetPresenceTest {
     controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
     assertThat(presence.calls).first().isEqualTo("started");
     assertThat(presence.calls).last().isEqualTo("stopped");
+    controller = null;
+  }
+
+  @Test
+  void remoteChanges_publishedAsEvents_unlessTheNodeIsConnectedHere() throws Exception {
+    start(LoadShedding.disabled());
+    List<FleetEvent> seen = new CopyOnWriteArrayList<>();
+    closeables.add(controller.subscribe(seen::add));
+    Agent agent = agent("local-1", new ConnectionListener() { });
+    await("local-1 connected", () -> seen.stream().anyMatch(e -> e.nodeId().equals("local-1")));
+    NodePresence remote = new NodePresence("other", "remote-1", Set.of("payments"), Map.of(), Instant.now(), Map.of());
+
+    presence.watcher.accept(new FleetPresence.Change(true, remote));
+    presence.watcher.accept(new FleetPresence.Change(false,
+        new NodePresence("other", "local-1", Set.of("payments"), Map.of(), Instant.now(), Map.of())));
+    presence.watcher.accept(new FleetPresence.Change(true,
+        new NodePresence("self", "mine", Set.of("payments"), Map.of(), Instant.now(), Map.of())));
+    presence.watcher.accept(new FleetPresence.Change(false, remote));
+
+    await("remote-1 left", () -> seen.stream().anyMatch(e -> e.type() == FleetEvent.Type.DISCONNECTED));
+    List<FleetEvent> comings = seen.stream().filter(e -> e.type() == FleetEvent.Type.CONNECTED
+        || e.type() == FleetEvent.Type.DISCONNECTED).toList();
+    assertThat(comings).extracting(e -> e.type() + " " + e.nodeId())
+        .containsExactly("CONNECTED local-1", "CONNECTED remote-1", "DISCONNECTED remote-1");
+    assertThat(comings.get(1).detail()).isEqualTo("replica other");
+    assertThat(comings.get(1).node().connected()).isTrue();
+    assertThat(comings.get(2).node().connected()).isFalse();
+    assertThat(agent.session()).isPresent();
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    assertThat(presence.watcher).as("watch closed on shutdown").isNull();
     controller = null;
   }
 
