@@ -97,6 +97,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   private final ScheduledExecutorService scheduler;
   private final Map<String, ReentrantLock> serviceLocks = new ConcurrentHashMap<>();
   private final Set<WatchHandle> watches = ConcurrentHashMap.newKeySet();
+  private final Set<PresenceWatch> presenceWatches = ConcurrentHashMap.newKeySet();
 
   private final Object presenceLock = new Object();
   /** Guarded by presenceLock: the nodes this replica announced, to re-announce under a new lease. */
@@ -516,6 +517,32 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     }
   }
 
+  /** {@inheritDoc} Watches {@code presence/} from the current revision; see {@link PresenceWatch}. */
+  @Override
+  public AutoCloseable watchNodes(Consumer<Change> listener) {
+    Objects.requireNonNull(listener, "listener");
+    checkOpen();
+    PresenceWatch watch = new PresenceWatch(this, listener);
+    presenceWatches.add(watch);
+    try {
+      watch.start();
+    } catch (RuntimeException e) {
+      watch.close();
+      throw e;
+    }
+    return watch;
+  }
+
+  void presenceWatchClosed(PresenceWatch watch) {
+    presenceWatches.remove(watch);
+  }
+
+  /** The store's revision now. */
+  long currentRevision() {
+    return await(kv.get(Keys.bytes(keys.replicasPrefix()), GetOption.builder().isPrefix(true).withCountOnly(true)
+        .build()), "the current revision", false).getHeader().getRevision();
+  }
+
   @Override
   public Fleet fleet() {
     checkOpen();
@@ -724,6 +751,9 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     for (WatchHandle handle : List.copyOf(watches)) {
       handle.close();
     }
+    for (PresenceWatch watch : List.copyOf(presenceWatches)) {
+      watch.close();
+    }
     synchronized (presenceLock) {
       if (leaseId != 0) {
         try {
@@ -751,6 +781,9 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     }
     for (WatchHandle handle : List.copyOf(watches)) {
       handle.close();
+    }
+    for (PresenceWatch watch : List.copyOf(presenceWatches)) {
+      watch.close();
     }
     ledgerWriter.close();
     scheduler.shutdownNow();

@@ -121,6 +121,27 @@ class ReplicaTest {
   }
 
   @Test
+  void nodeConnectsToAndLeavesB_reportedAsEventsOnA() throws Exception {
+    Controller a = replica("a");
+    Controller b = replica("b");
+    List<io.mcp.core.FleetEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    closeables.add(a.subscribe(seen::add));
+
+    Agent agent = agent("node-b", new Recorder(), b);
+    await("A told that node-b connected to b", () -> seen.stream().anyMatch(e ->
+        e.type() == io.mcp.core.FleetEvent.Type.CONNECTED && e.nodeId().equals("node-b")));
+    agent.close();
+    await("A told that node-b left b", () -> seen.stream().anyMatch(e ->
+        e.type() == io.mcp.core.FleetEvent.Type.DISCONNECTED && e.nodeId().equals("node-b")));
+
+    io.mcp.core.FleetEvent connected = seen.get(0);
+    assertThat(connected.detail()).isEqualTo("replica b");
+    assertThat(connected.node().services()).containsExactly("payments");
+    assertThat(seen.stream().filter(e -> e.type() == io.mcp.core.FleetEvent.Type.DISCONNECTED).findFirst()
+        .orElseThrow().node().connected()).isFalse();
+  }
+
+  @Test
   void concurrentAppliesOnAAndB_distinctMonotonicVersions_agentsConvergeOnTheNewest() throws Exception {
     Controller a = replica("a");
     Controller b = replica("b");
