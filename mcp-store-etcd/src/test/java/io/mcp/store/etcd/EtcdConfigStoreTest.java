@@ -270,6 +270,28 @@ class EtcdConfigStoreTest extends ConfigStoreContract {
   }
 
   @Test
+  void watchNodes_announcementsAndLeaseExpiry_reportedWithTheNode() throws Exception {
+    EtcdConfigStore a = tracked(options().replicaId("replica-a").build());
+    EtcdConfigStore b = replicaOf(a);
+    List<FleetPresence.Change> seen = new CopyOnWriteArrayList<>();
+    a.watchNodes(seen::add);
+
+    b.replicaStarted();
+    b.nodeConnected(new NodePresence("replica-b", "node-1", Set.of("payments"), Map.of("zone", "b"), Instant.now(),
+        Map.of()));
+    b.nodeConnected(new NodePresence("replica-b", "node-2", Set.of("billing"), Map.of(), Instant.now(), Map.of()));
+    b.nodeDisconnected("node-2");
+    awaitSize(seen, 3);
+    b.abandon(); // the lease expires after 2 s: node-1's entry is deleted by etcd
+
+    awaitSize(seen, 4);
+    assertThat(seen).extracting(c -> (c.connected() ? "+" : "-") + c.node().replicaId() + "/" + c.node().nodeId())
+        .containsExactly("+replica-b/node-1", "+replica-b/node-2", "-replica-b/node-2", "-replica-b/node-1");
+    assertThat(seen.get(3).node().services()).as("named from the previous value").containsExactly("payments");
+    assertThat(seen.get(0).node().metadata()).containsEntry("zone", "b");
+  }
+
+  @Test
   void presence_keptAliveBeyondTheTtl() throws Exception {
     EtcdConfigStore a = tracked(options().replicaId("replica-a").build());
     a.replicaStarted();
