@@ -100,6 +100,7 @@ public final class Controller implements AutoCloseable {
   /** Runs presence announcements in session order, off the network threads; null without presence. */
   private final ExecutorService presenceExecutor;
   private ScheduledFuture<?> shedding;
+  private AutoCloseable presenceWatch;
 
   private Controller(ControllerOptions options) {
     this.options = options;
@@ -153,6 +154,11 @@ public final class Controller implements AutoCloseable {
       throw e;
     }
     if (presence != null) {
+      try {
+        presenceWatch = presence.watchNodes(this::onRemoteChange);
+      } catch (RuntimeException e) {
+        log.warn("fleet presence: cannot watch the other replicas' nodes, events stay local: {}", e.toString());
+      }
       announce("replica " + presence.replicaId() + " started", presence::replicaStarted);
       LoadShedding policy = options.loadShedding();
       if (policy.enabled()) {
@@ -176,6 +182,33 @@ public final class Controller implements AutoCloseable {
     } catch (java.util.concurrent.RejectedExecutionException e) {
       log.debug("fleet presence: {} not announced, the controller is shutting down", what);
     }
+  }
+
+  /**
+   * A node came to or left another replica: published as CONNECTED or DISCONNECTED unless the node
+   * is connected here (its own events come from its session).
+   */
+  private void onRemoteChange(FleetPresence.Change change) {
+    NodePresence remote = change.node();
+    if (remote.replicaId().equals(presence.replicaId())) {
+      return;
+    }
+    lock.lock();
+    try {
+      Node local = nodes.get(remote.nodeId());
+      if (local != null && local.connected()) {
+        return;
+      }
+    } finally {
+      lock.unlock();
+    }
+    NodeView view = remoteView(remote);
+    if (!change.connected()) {
+      view = new NodeView(view.nodeId(), view.services(), view.metadata(), view.transport(), "", false,
+          view.appliedVersions(), Map.of(), Health.UNKNOWN, Map.of(), options.clock().instant(), Optional.empty());
+    }
+    events.publish(new FleetEvent(change.connected() ? FleetEvent.Type.CONNECTED : FleetEvent.Type.DISCONNECTED,
+        view, String.join(",", remote.services()), 0, "replica " + remote.replicaId(), options.clock().instant()));
   }
 
   /** Rollout thread: closes agents beyond this replica's share with GOING_AWAY. */
@@ -390,6 +423,9 @@ public final class Controller implements AutoCloseable {
   /**
    * Subscribes to fleet events. Delivery is asynchronous and ordered per subscription; a listener
    * that falls behind by more than the subscriber buffer gets coalesced events after a LAGGED event.
+   * With a {@link FleetPresence} that watches, nodes connecting to and leaving other replicas are
+   * reported too (CONNECTED and DISCONNECTED, the replica named in the detail); their other events
+   * stay on their replica.
    */
   public Subscription subscribe(FleetListener listener, Predicate<FleetEvent> filter) {
     return events.subscribe(listener, filter);
@@ -1158,6 +1194,13 @@ public final class Controller implements AutoCloseable {
     }
     if (shedding != null) {
       shedding.cancel(false);
+    }
+    if (presenceWatch != null) {
+      try {
+        presenceWatch.close();
+      } catch (Exception e) {
+        log.warn("closing the fleet presence watch failed", e);
+      }
     }
     rolloutExecutor.shutdownNow();
     CompletableFuture<Void> stopped = server.shutdown(grace).whenComplete((ok, e) -> eventExecutor.shutdownNow());

@@ -30,8 +30,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The agent JVM of {@link FanoutBenchmark}: starts N {@link Agent}s against one controller and holds
- * them. All agents share one event loop group and one handler executor; each has its own node id
+ * The agent JVM of {@link FanoutBenchmark} and {@link ReplicaFanoutBenchmark}: starts N {@link
+ * Agent}s against one controller, or spread over several (agent {@code i} lists them starting from
+ * number {@code i} modulo their count, so each holds a share and fails over to the others), and
+ * holds them. All agents share one event loop group and one handler executor; each has its own node id
  * ({@code agent-00001}…) and a listener that only counts. It answers one line on stdout per command
  * on stdin:
  *
@@ -44,13 +46,16 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>At most {@code concurrency} agents are connecting at once: the next one starts when an earlier
  * one reaches READY (a failed attempt is retried by the agent's own reconnect policy). Arguments:
- * {@code <port> <agents> <concurrency> <event-loop-threads> <handler-threads> <token> <service>}.
+ * {@code <port[,port...]> <agents> <concurrency> <event-loop-threads> <handler-threads> <token> <service>}.
  */
 final class AgentFleetProcess {
   private AgentFleetProcess() {}
 
   public static void main(String[] args) throws Exception {
-    InetSocketAddress controller = new InetSocketAddress("127.0.0.1", Integer.parseInt(args[0]));
+    List<InetSocketAddress> controllers = new ArrayList<>();
+    for (String port : args[0].split(",")) {
+      controllers.add(new InetSocketAddress("127.0.0.1", Integer.parseInt(port)));
+    }
     int agents = Integer.parseInt(args[1]);
     int concurrency = Integer.parseInt(args[2]);
     int eventLoopThreads = Integer.parseInt(args[3]);
@@ -76,7 +81,7 @@ final class AgentFleetProcess {
       AtomicBoolean first = new AtomicBoolean(true);
       Agent agent = Agent.create(AgentOptions.builder(String.format(Locale.ROOT, "agent-%05d", i))
           .services(service)
-          .endpoint(controller)
+          .endpoints(rotated(controllers, i))
           .token(token)
           .configListener((s, version, config) -> configsApplied.incrementAndGet())
           .client(b -> b.eventLoopGroup(group).handlerExecutor(handlers))
@@ -130,5 +135,14 @@ final class AgentFleetProcess {
       }
     }
     System.exit(0);
+  }
+
+  /** Agent {@code i}'s endpoints: the controllers starting from number {@code i} modulo their count. */
+  static List<InetSocketAddress> rotated(List<InetSocketAddress> controllers, int i) {
+    List<InetSocketAddress> out = new ArrayList<>(controllers.size());
+    for (int k = 0; k < controllers.size(); k++) {
+      out.add(controllers.get((i + k) % controllers.size()));
+    }
+    return out;
   }
 }

@@ -40,6 +40,27 @@ public interface FleetPresence {
   Fleet fleet();
 
   /**
+   * Calls {@code listener}, in order and on a thread of the implementation's choosing, when a node
+   * connects to or leaves any replica (leaving includes the expiry of a dead replica's
+   * announcements). Best-effort: changes during an outage of the backend may be missed, and {@link
+   * #fleet()} stays the truth. The default never calls it (no cross-replica events).
+   *
+   * @return closing it stops the calls
+   */
+  default AutoCloseable watchNodes(java.util.function.Consumer<Change> listener) {
+    return () -> { };
+  }
+
+  /**
+   * A node connected to ({@code connected}) or left a replica.
+   *
+   * @param connected true for an announcement, false for a withdrawal or expiry
+   * @param node the node as announced (for an expiry without the announcement at hand: only the
+   *     replica and node ids are known, the rest is empty)
+   */
+  record Change(boolean connected, NodePresence node) {}
+
+  /**
    * A snapshot of the fleet.
    *
    * @param replicaIds the live replicas, sorted

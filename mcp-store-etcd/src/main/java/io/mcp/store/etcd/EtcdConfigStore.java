@@ -97,6 +97,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   private final ScheduledExecutorService scheduler;
   private final Map<String, ReentrantLock> serviceLocks = new ConcurrentHashMap<>();
   private final Set<WatchHandle> watches = ConcurrentHashMap.newKeySet();
+  private final Set<PresenceWatch> presenceWatches = ConcurrentHashMap.newKeySet();
 
   private final Object presenceLock = new Object();
   /** Guarded by presenceLock: the nodes this replica announced, to re-announce under a new lease. */
@@ -109,7 +110,32 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   private final Map<String, LedgerEntry> ledgerCache = new ConcurrentHashMap<>();
   static final int LEDGER_CACHE_ENTRIES = 200_000;
 
-  private record LedgerEntry(NodeRecord record, long modRevision) {}
+  record LedgerEntry(NodeRecord record, long modRevision) {}
+
+  private final LedgerWriter ledgerWriter;
+
+  LedgerEntry cachedLedger(String key) {
+    return ledgerCache.get(key);
+  }
+
+  void cacheLedger(String key, LedgerEntry entry) {
+    if (ledgerCache.size() >= LEDGER_CACHE_ENTRIES) {
+      ledgerCache.clear();
+    }
+    ledgerCache.put(key, entry);
+  }
+
+  void forgetLedger(String key) {
+    ledgerCache.remove(key);
+  }
+
+  KV kv() {
+    return kv;
+  }
+
+  long timeoutNanos() {
+    return timeoutNanos;
+  }
 
   private EtcdConfigStore(EtcdStoreOptions options, Client client) {
     this.options = options;
@@ -124,6 +150,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
       return t;
     };
     this.scheduler = Executors.newSingleThreadScheduledExecutor(factory);
+    this.ledgerWriter = new LedgerWriter(this);
   }
 
   /**
@@ -281,26 +308,42 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
 
   // ---------------------------------------------------------------------------------- ledger
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Group-committed without waiting (every ACK of a fleet lands here): {@link #nodeRecord} of
+   * this store sees it at once, other replicas within milliseconds; {@link #close} writes what is
+   * queued. A process that dies loses at most its last batch, which the agents' Hellos restore.
+   */
   @Override
   public void recordApplied(String nodeId, String service, long version) {
-    updateLedger(nodeId, service, "applied " + version, r -> version > r.appliedVersion()
+    updateLedger(nodeId, service, "applied " + version, false, r -> version > r.appliedVersion()
         ? new NodeRecord(nodeId, service, version, r.rejectedVersion(), r.rejectedReason()) : null);
   }
 
   @Override
   public void recordRejected(String nodeId, String service, long version, String reason) {
     Objects.requireNonNull(reason, "reason");
-    updateLedger(nodeId, service, "rejected " + version, r -> version >= r.rejectedVersion()
+    updateLedger(nodeId, service, "rejected " + version, true, r -> version >= r.rejectedVersion()
         && !(version == r.rejectedVersion() && reason.equals(r.rejectedReason()))
         ? new NodeRecord(nodeId, service, r.appliedVersion(), version, reason) : null);
   }
 
-  /** Compare-and-swap of one ledger entry; {@code change} returns null when nothing is to be written. */
-  private void updateLedger(String nodeId, String service, String what,
+  /** Hands the update to the ledger writer and waits until it is committed (group commit). */
+  private void updateLedger(String nodeId, String service, String what, boolean wait,
       java.util.function.Function<NodeRecord, NodeRecord> change) {
     checkName("nodeId", nodeId);
     checkName("service", service);
     checkOpen();
+    ledgerWriter.update(nodeId, service, what, change, wait);
+  }
+
+  /**
+   * Compare-and-swap of one ledger entry on its own; {@code change} returns null when nothing is to
+   * be written. The ledger writer's fallback when a batch loses a race.
+   */
+  void updateLedgerAlone(String nodeId, String service, String what,
+      java.util.function.Function<NodeRecord, NodeRecord> change) {
     String keyText = keys.ledger(nodeId, service);
     ByteSequence key = Keys.bytes(keyText);
     // Entries only grow (versions never regress), so a cached entry is never ahead of etcd: a change
@@ -326,10 +369,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
               next.rejectedReason())), PutOption.DEFAULT))
           .commit(), "the ledger update of node " + nodeId + " (" + what + " of " + service + ")", true);
       if (txn.isSucceeded()) {
-        if (ledgerCache.size() >= LEDGER_CACHE_ENTRIES) {
-          ledgerCache.clear();
-        }
-        ledgerCache.put(keyText, new LedgerEntry(next, txn.getHeader().getRevision()));
+        cacheLedger(keyText, new LedgerEntry(next, txn.getHeader().getRevision()));
         return;
       }
     }
@@ -340,6 +380,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   @Override
   public NodeRecord nodeRecord(String nodeId, String service) {
     checkOpen();
+    ledgerWriter.awaitPending(keys.ledger(nodeId, service));
     GetResponse read = await(kv.get(Keys.bytes(keys.ledger(nodeId, service))), "the ledger of node " + nodeId, false);
     if (read.getKvs().isEmpty()) {
       return NodeRecord.empty(nodeId, service);
@@ -476,9 +517,36 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     }
   }
 
+  /** {@inheritDoc} Watches {@code presence/} from the current revision; see {@link PresenceWatch}. */
+  @Override
+  public AutoCloseable watchNodes(Consumer<Change> listener) {
+    Objects.requireNonNull(listener, "listener");
+    checkOpen();
+    PresenceWatch watch = new PresenceWatch(this, listener);
+    presenceWatches.add(watch);
+    try {
+      watch.start();
+    } catch (RuntimeException e) {
+      watch.close();
+      throw e;
+    }
+    return watch;
+  }
+
+  void presenceWatchClosed(PresenceWatch watch) {
+    presenceWatches.remove(watch);
+  }
+
+  /** The store's revision now. */
+  long currentRevision() {
+    return await(kv.get(Keys.bytes(keys.replicasPrefix()), GetOption.builder().isPrefix(true).withCountOnly(true)
+        .build()), "the current revision", false).getHeader().getRevision();
+  }
+
   @Override
   public Fleet fleet() {
     checkOpen();
+    ledgerWriter.awaitAllPending(); // this replica's ACKs are in the applied versions it lists
     GetResponse replicas = await(kv.get(Keys.bytes(keys.replicasPrefix()), GetOption.builder()
         .isPrefix(true).withKeysOnly(true).build()), "the replicas", false);
     long revision = replicas.getHeader().getRevision();
@@ -683,6 +751,9 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     for (WatchHandle handle : List.copyOf(watches)) {
       handle.close();
     }
+    for (PresenceWatch watch : List.copyOf(presenceWatches)) {
+      watch.close();
+    }
     synchronized (presenceLock) {
       if (leaseId != 0) {
         try {
@@ -694,6 +765,7 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
       closed = true;
       stopKeepAlive();
     }
+    ledgerWriter.close();
     scheduler.shutdownNow();
     client.close();
   }
@@ -710,6 +782,10 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     for (WatchHandle handle : List.copyOf(watches)) {
       handle.close();
     }
+    for (PresenceWatch watch : List.copyOf(presenceWatches)) {
+      watch.close();
+    }
+    ledgerWriter.close();
     scheduler.shutdownNow();
     client.close();
   }

@@ -160,6 +160,11 @@ final class EtcdCluster implements AutoCloseable {
     return out;
   }
 
+  boolean alive(int index) {
+    Process p = members.get(index).process;
+    return p != null && p.isAlive();
+  }
+
   long pid(int index) {
     return members.get(index).process.pid();
   }

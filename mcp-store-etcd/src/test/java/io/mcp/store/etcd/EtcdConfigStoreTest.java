@@ -201,8 +201,41 @@ class EtcdConfigStoreTest extends ConfigStoreContract {
     a.recordRejected("node-1", "payments", 9, "bad"); // stale revision: re-read, then written
     a.recordApplied("node-1", "payments", 8);
 
-    assertThat(b.nodeRecord("node-1", "payments"))
-        .isEqualTo(new io.mcp.core.spi.NodeRecord("node-1", "payments", 8, 9, "bad"));
+    io.mcp.core.spi.NodeRecord expected = new io.mcp.core.spi.NodeRecord("node-1", "payments", 8, 9, "bad");
+    assertThat(a.nodeRecord("node-1", "payments")).as("read after a's own pending write").isEqualTo(expected);
+    assertThat(b.nodeRecord("node-1", "payments")).isEqualTo(expected);
+  }
+
+  @Test
+  void ledger_concurrentBatchesOfTwoReplicas_keepTheHighestOfEveryNode() throws Exception {
+    EtcdConfigStore a = tracked(options().build());
+    EtcdConfigStore b = replicaOf(a);
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<?>> runs = new ArrayList<>();
+      for (int t = 0; t < 6; t++) {
+        EtcdConfigStore store = t % 2 == 0 ? a : b;
+        int thread = t;
+        runs.add(pool.submit(() -> {
+          for (int v = 1; v <= 30; v++) {
+            for (int n = 0; n < 5; n++) {
+              store.recordApplied("node-" + n, "payments", v * 10L + thread);
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> run : runs) {
+        run.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    for (int n = 0; n < 5; n++) {
+      b.nodeRecord("node-" + n, "payments"); // waits for b's queued writes of the node
+      assertThat(a.nodeRecord("node-" + n, "payments").appliedVersion()).isEqualTo(305);
+    }
   }
 
   @Test
@@ -234,6 +267,28 @@ class EtcdConfigStoreTest extends ConfigStoreContract {
     fleet = a.fleet();
     assertThat(fleet.replicaIds()).containsExactly("replica-a");
     assertThat(fleet.nodes()).extracting(NodePresence::nodeId).containsExactly("node-1");
+  }
+
+  @Test
+  void watchNodes_announcementsAndLeaseExpiry_reportedWithTheNode() throws Exception {
+    EtcdConfigStore a = tracked(options().replicaId("replica-a").build());
+    EtcdConfigStore b = replicaOf(a);
+    List<FleetPresence.Change> seen = new CopyOnWriteArrayList<>();
+    a.watchNodes(seen::add);
+
+    b.replicaStarted();
+    b.nodeConnected(new NodePresence("replica-b", "node-1", Set.of("payments"), Map.of("zone", "b"), Instant.now(),
+        Map.of()));
+    b.nodeConnected(new NodePresence("replica-b", "node-2", Set.of("billing"), Map.of(), Instant.now(), Map.of()));
+    b.nodeDisconnected("node-2");
+    awaitSize(seen, 3);
+    b.abandon(); // the lease expires after 2 s: node-1's entry is deleted by etcd
+
+    awaitSize(seen, 4);
+    assertThat(seen).extracting(c -> (c.connected() ? "+" : "-") + c.node().replicaId() + "/" + c.node().nodeId())
+        .containsExactly("+replica-b/node-1", "+replica-b/node-2", "-replica-b/node-2", "-replica-b/node-1");
+    assertThat(seen.get(3).node().services()).as("named from the previous value").containsExactly("payments");
+    assertThat(seen.get(0).node().metadata()).containsEntry("zone", "b");
   }
 
   @Test

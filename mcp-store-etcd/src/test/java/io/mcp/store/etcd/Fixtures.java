@@ -37,7 +37,11 @@ final class Fixtures {
   }
 
   static Controller controller(EtcdConfigStore store, LoadShedding shedding) {
-    return Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1").port(0)
+    return controller(store, shedding, 0);
+  }
+
+  static Controller controller(EtcdConfigStore store, LoadShedding shedding, int port) {
+    return Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1").port(port)
         .authenticator(Authenticators.staticToken(TOKEN)).build(), store).loadShedding(shedding).build()).start();
   }
 

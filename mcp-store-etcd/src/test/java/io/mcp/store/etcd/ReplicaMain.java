@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * A controller replica in its own JVM, for tests that SIGKILL it: {@code ReplicaMain <etcd URLs,
- * comma-separated> <key prefix> <replica id>}. Prints {@code port N} once serving and runs until
+ * comma-separated> <key prefix> <replica id> [port]} (port 0 or absent: any free port; a given port
+ * is retried for 5 s, as after a restart). Prints {@code port N} once serving and runs until
  * killed or its stdin closes.
  */
 public final class ReplicaMain {
@@ -19,8 +20,19 @@ public final class ReplicaMain {
     for (String url : args[0].split(",")) {
       endpoints.add(URI.create(url));
     }
+    int port = args.length > 3 ? Integer.parseInt(args[3]) : 0;
     EtcdConfigStore store = EtcdConfigStore.open(Fixtures.storeOptions(endpoints, args[1], args[2]).build());
-    Controller controller = Fixtures.controller(store, LoadShedding.disabled());
+    Controller controller = null;
+    for (int attempt = 1; controller == null; attempt++) {
+      try {
+        controller = Fixtures.controller(store, LoadShedding.disabled(), port);
+      } catch (RuntimeException e) {
+        if (attempt >= 50) {
+          throw e; // the port stayed taken for 5 s
+        }
+        Thread.sleep(100);
+      }
+    }
     System.out.println("port " + controller.port());
     System.out.flush();
     while (System.in.read() >= 0) {

@@ -121,6 +121,27 @@ class ReplicaTest {
   }
 
   @Test
+  void nodeConnectsToAndLeavesB_reportedAsEventsOnA() throws Exception {
+    Controller a = replica("a");
+    Controller b = replica("b");
+    List<io.mcp.core.FleetEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    closeables.add(a.subscribe(seen::add));
+
+    Agent agent = agent("node-b", new Recorder(), b);
+    await("A told that node-b connected to b", () -> seen.stream().anyMatch(e ->
+        e.type() == io.mcp.core.FleetEvent.Type.CONNECTED && e.nodeId().equals("node-b")));
+    agent.close();
+    await("A told that node-b left b", () -> seen.stream().anyMatch(e ->
+        e.type() == io.mcp.core.FleetEvent.Type.DISCONNECTED && e.nodeId().equals("node-b")));
+
+    io.mcp.core.FleetEvent connected = seen.get(0);
+    assertThat(connected.detail()).isEqualTo("replica b");
+    assertThat(connected.node().services()).containsExactly("payments");
+    assertThat(seen.stream().filter(e -> e.type() == io.mcp.core.FleetEvent.Type.DISCONNECTED).findFirst()
+        .orElseThrow().node().connected()).isFalse();
+  }
+
+  @Test
   void concurrentAppliesOnAAndB_distinctMonotonicVersions_agentsConvergeOnTheNewest() throws Exception {
     Controller a = replica("a");
     Controller b = replica("b");
@@ -225,7 +246,9 @@ class ReplicaTest {
       agents.add(agent("node-" + i, new Recorder(), a, b));
     }
 
-    await("replicas share the 8 agents 4/4", () -> count(agents, a) == 4 && count(agents, b) == 4);
+    // share 4 of 8; a replica sheds down to its share once above max(share + 1, share * 1.25) = 5
+    await("A sheds to at most 5 of the 8 agents, B holds the rest",
+        () -> count(agents, a) + count(agents, b) == 8 && count(agents, a) <= 5 && count(agents, b) >= 3);
     for (Agent agent : agents) {
       assertThat(agent.awaitApplied("payments", 1, Fixtures.WAIT)).isTrue();
     }
