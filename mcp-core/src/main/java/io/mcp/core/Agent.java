@@ -183,12 +183,15 @@ public final class Agent implements AutoCloseable {
     connection.session().ifPresent(this::sendStatus);
   }
 
+  /**
+   * Reads and enqueues the report under one lock (send only queues, it never blocks): concurrent
+   * senders (the connect listener, the periodic task, {@link #reportStatus}) reach the wire in the
+   * order they read, so an older report can never overtake and overwrite a newer one.
+   */
   private void sendStatus(Session session) {
-    StatusReport report;
     synchronized (statusLock) {
-      report = status;
+      session.send(ControlMessages.STATUS, ByteBuffer.wrap(status.toByteArray()));
     }
-    session.send(ControlMessages.STATUS, ByteBuffer.wrap(report.toByteArray()));
   }
 
   // ------------------------------------------------------------------------------ updates
