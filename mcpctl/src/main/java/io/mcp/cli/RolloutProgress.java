@@ -133,7 +133,7 @@ final class RolloutProgress implements AutoCloseable {
     out.println(service + " version " + version + ": " + summary.getAckedCount() + " acked, "
         + summary.getRejectedCount() + " rejected, " + summary.getTimedOutCount() + " timed out");
     new TreeMap<>(summary.getRejectedMap()).forEach((node, reason) ->
-        out.println("  rejected by " + node + ": " + reason));
+        out.println("  rejected by " + Table.printable(node) + ": " + Table.printable(reason)));
     summary.getTimedOutList().stream().sorted().forEach(node -> out.println("  no answer from " + node));
     out.flush();
     if (summary.getRejectedCount() > 0) {

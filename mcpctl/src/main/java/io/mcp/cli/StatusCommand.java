@@ -122,7 +122,7 @@ final class StatusCommand implements Callable<Integer> {
       line.append(" v").append(update.getVersion());
     }
     if (!update.getDetail().isEmpty()) {
-      line.append(": ").append(update.getDetail());
+      line.append(": ").append(Table.printable(update.getDetail()));
     }
     return line.toString();
   }

@@ -13,12 +13,37 @@ final class Table {
   }
 
   Table row(String... cells) {
-    rows.add(cells);
+    String[] clean = new String[cells.length];
+    for (int i = 0; i < cells.length; i++) {
+      clean[i] = printable(cells[i]);
+    }
+    rows.add(clean);
     return this;
   }
 
   int size() {
     return rows.size() - 1;
+  }
+
+  /** {@code text} on one line: control characters (a reason's newline, say) as escapes such as {@code \\n}. */
+  static String printable(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (Character.isISOControl(c)) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.toString();
   }
 
   void print(PrintStream out) {

@@ -18,6 +18,11 @@ class RolloutProgressTest {
   }
 
   @Test
+  void printable_escapesControlCharacters() {
+    assertThat(Table.printable("got \"x\n\"\tand\u0007")).isEqualTo("got \"x\\n\"\\tand\\u0007");
+  }
+
+  @Test
   void countsAnswersForNewerVersions_overTheConnectedNodes_rewritingOneLine() {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
