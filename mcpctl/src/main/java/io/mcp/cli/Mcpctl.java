@@ -168,7 +168,8 @@ public final class Mcpctl implements Runnable {
     CliException error = e instanceof CliException c ? c
         : e instanceof StatusRuntimeException s ? fromStatus(s.getStatus())
         : new CliException(ExitCode.INTERNAL, "internal error: " + e, e);
-    err.println("mcpctl: error: " + error.getMessage());
+    String oneLine = String.join("; ", String.valueOf(error.getMessage()).strip().split("\\s*\\R\\s*"));
+    err.println("mcpctl: error: " + oneLine);
     if (verbose) {
       e.printStackTrace(err);
     }
@@ -193,7 +194,8 @@ public final class Mcpctl implements Runnable {
   }
 
   private static String describe(Status status) {
-    String description = status.getDescription() == null ? status.getCode().toString() : status.getDescription();
+    String description = status.getDescription() == null ? status.getCode().toString()
+        : status.getDescription().lines().findFirst().orElse(status.getCode().toString()); // not Netty's pipeline dump
     Throwable cause = status.getCause();
     while (cause != null && cause.getCause() != null) {
       cause = cause.getCause();
