@@ -3,8 +3,9 @@ package io.mcp.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mcp.codec.CloseCode;
-import io.mcp.core.ClientOptions;
-import io.mcp.core.McpClient;
+import io.mcp.core.Agent;
+import io.mcp.core.AgentOptions;
+import io.mcp.core.ReconnectPolicy;
 import io.mcp.core.Session;
 import io.mcp.core.SessionClose;
 import io.mcp.core.spi.ConfigVersion;
@@ -42,7 +43,7 @@ class ControllerCommandTest {
   @TempDir Path dir;
 
   @Test
-  void controller_listensOnMcpAndGrpc_servesAgentsAndAdmins_andExitsZeroOnSigterm() throws Exception {
+  void controller_listensOnMcpAndGrpc_anAgentGetsWhatAnAdminApplies_andSigtermExitsZero() throws Exception {
     String javaBin = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     List<String> command = new ArrayList<>(List.of(javaBin, "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "controller", "--mcp-port", "0", "--grpc-port", "0", "--http-port", "0",
@@ -81,15 +82,25 @@ class ControllerCommandTest {
       assertThat(mcpPort).isPositive();
       assertThat(grpcPort).isPositive();
 
-      try (McpClient client = McpClient.create(ClientOptions.builder("node-1").serviceName("payments")
-              .token(AGENT_TOKEN).build());
+      List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+      try (Agent agent = Agent.create(AgentOptions.builder("node-1").services("payments").token(AGENT_TOKEN)
+              .endpoint(new InetSocketAddress("127.0.0.1", mcpPort))
+              .reconnectPolicy(ReconnectPolicy.builder().initialBackoff(Duration.ofMillis(20)).build())
+              .configListener((s, v, c) -> received.add(s + "@" + v + "=" + StandardCharsets.UTF_8.decode(c)))
+              .build()).start();
            ControlPlaneClient admin = ControlPlaneClient.create("127.0.0.1", grpcPort, ADMIN_TOKEN, null,
               Duration.ofSeconds(20))) {
-        Session session = client.connect(new InetSocketAddress("127.0.0.1", mcpPort)).get(10, TimeUnit.SECONDS);
+        long connectDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (agent.session().isEmpty() && System.nanoTime() < connectDeadline) {
+          Thread.sleep(10);
+        }
+        Session session = agent.session().orElseThrow();
         ConfigResponse applied = admin.blocking().applyConfiguration(ConfigRequest.newBuilder()
             .setServiceName("payments").setConfigData(com.google.protobuf.ByteString.copyFromUtf8("limit=1"))
-            .setRequestId("r-1").setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.NONE)).build());
+            .setRequestId("r-1").setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
         assertThat(applied.getVersion()).isEqualTo(1);
+        assertThat(applied.getRollout().getAckedList()).containsExactly("node-1");
+        assertThat(received).containsExactly("payments@1=limit=1");
 
         process.destroy(); // SIGTERM
         SessionClose close = session.closeFuture().get(15, TimeUnit.SECONDS);
