@@ -1,17 +1,15 @@
 package io.mcp.examples;
 
+import io.mcp.config.McpServerConfig;
 import io.mcp.core.Agent;
 import io.mcp.core.AgentOptions;
 import io.mcp.core.Controller;
-import io.mcp.core.ControllerOptions;
 import io.mcp.core.FleetEvent;
 import io.mcp.core.NodeView;
 import io.mcp.core.ReconnectPolicy;
 import io.mcp.core.RolloutCondition;
 import io.mcp.core.RolloutResult;
-import io.mcp.core.ServerOptions;
-import io.mcp.core.auth.Authenticators;
-import io.mcp.core.spi.ConfigStore;
+import io.mcp.grpc.GrpcAgentTransport;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -19,15 +17,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.Supplier;
 
 /**
- * The control-plane demo: a controller and a few agents for two services on loopback; a config is
- * applied and every agent ACKs it, one agent NACKs a config it cannot parse, and the service is
- * rolled back. Then it keeps running until Ctrl-C (or returns at once with {@code --exit}).
+ * The control-plane demo: a controller (MCP/1 over TCP and gRPC) and agents for two services on
+ * loopback, some connected over TCP and some over gRPC; a config is applied and every agent ACKs
+ * it, one agent NACKs a config it cannot parse, and the service is rolled back. Then it keeps
+ * running until Ctrl-C, printing mcpctl commands to try (or returns at once with {@code --exit}).
  */
 final class ControlPlaneDemo {
-  static final String TOKEN = "demo-token";
+  static final String AGENT_TOKEN = "demo-agent-token-0001";
+  static final String ADMIN_TOKEN = "demo-admin-token-0001";
 
   private final PrintStream out;
   /** Answers (ACK or NACK) printed so far, by "service@version". */
@@ -37,32 +36,39 @@ final class ControlPlaneDemo {
     this.out = out;
   }
 
-  int run(Supplier<ConfigStore> stores, int port, boolean exit) throws Exception {
+  /** Runs the demo on {@code config} (its auth section is replaced by the demo's tokens). */
+  int run(McpServerConfig config, boolean exit) throws Exception {
     List<AutoCloseable> resources = new ArrayList<>();
-    ConfigStore store = stores.get();
-    resources.add(store);
-    Controller controller = Controller.create(ControllerOptions.builder(ServerOptions.builder()
-        .host("127.0.0.1").port(port).serverId("demo-controller")
-        .authenticator(Authenticators.staticToken(TOKEN)).build(), store).build()).start();
-    resources.add(0, controller);
-    out.println("controller listening on 127.0.0.1:" + controller.port() + " (MCP/1 over TCP)");
+    ControllerServer server = ControllerServer.start(config.toBuilder().auth(io.mcp.config.AuthConfig.builder()
+        .agentToken(io.mcp.config.Secret.of(AGENT_TOKEN)).adminToken(io.mcp.config.Secret.of(ADMIN_TOKEN)).build())
+        .build(), "demo-controller", out);
+    resources.add(server);
+    Controller controller = server.controller();
+    out.println();
     controller.subscribe(this::print);
 
-    InetSocketAddress endpoint = new InetSocketAddress("127.0.0.1", controller.port());
-    String[][] fleet = {{"pay-1", "payments", "eu-1"}, {"pay-2", "payments", "eu-2"}, {"pay-3", "payments", "us-1"},
-        {"ship-1", "shipping", "eu-1"}};
+    InetSocketAddress tcp = new InetSocketAddress("127.0.0.1", server.mcpPort());
+    InetSocketAddress grpc = new InetSocketAddress("127.0.0.1", server.grpcPort());
+    // node, service, zone, transport
+    String[][] fleet = {{"pay-1", "payments", "eu-1", "tcp"}, {"pay-2", "payments", "eu-2", "grpc"},
+        {"pay-3", "payments", "us-1", "tcp"}, {"ship-1", "shipping", "eu-1", "grpc"}};
     for (String[] node : fleet) {
       boolean strict = node[0].equals("pay-3"); // this node refuses configs it cannot parse
-      Agent agent = Agent.create(AgentOptions.builder(node[0]).services(node[1]).endpoint(endpoint)
-          .token(TOKEN).metadata("zone", node[2])
+      AgentOptions.Builder options = AgentOptions.builder(node[0]).services(node[1])
+          .token(AGENT_TOKEN).metadata("zone", node[2])
           .reconnectPolicy(ReconnectPolicy.builder().initialBackoff(Duration.ofMillis(50)).build())
-          .configListener((service, version, config) -> {
-            String text = StandardCharsets.UTF_8.decode(config).toString();
+          .configListener((service, version, config1) -> {
+            String text = StandardCharsets.UTF_8.decode(config1).toString();
             if (strict && !text.contains("=")) {
               throw new IllegalArgumentException("line 1: expected key=value, got \"" + text + "\"");
             }
-          }).build()).start();
-      resources.add(0, agent);
+          });
+      if (node[3].equals("grpc")) {
+        options.transport(GrpcAgentTransport.create(null)).endpoint(grpc);
+      } else {
+        options.endpoint(tcp);
+      }
+      resources.add(0, Agent.create(options.build()).start());
     }
     awaitConnected(controller, fleet.length);
 
@@ -80,12 +86,13 @@ final class ControlPlaneDemo {
     report(controller.awaitRollout("payments", back, RolloutCondition.all(), Duration.ofSeconds(10)));
 
     out.println();
-    out.printf("%-8s %-10s %-7s %-8s %s%n", "NODE", "SERVICE", "ZONE", "APPLIED", "LAST REJECTION");
+    out.printf("%-8s %-10s %-10s %-7s %-8s %s%n", "NODE", "SERVICE", "TRANSPORT", "ZONE", "APPLIED", "LAST REJECTION");
     for (NodeView node : controller.nodes()) {
       String service = node.services().iterator().next();
       NodeView.Rejection rejection = node.rejections().get(service);
-      out.printf("%-8s %-10s %-7s %-8d %s%n", node.nodeId(), service, node.metadata().get("zone"),
-          node.appliedVersion(service), rejection == null ? "-" : "v" + rejection.version() + ": " + rejection.reason());
+      out.printf("%-8s %-10s %-10s %-7s %-8d %s%n", node.nodeId(), service, node.transport(),
+          node.metadata().get("zone"), node.appliedVersion(service),
+          rejection == null ? "-" : "v" + rejection.version() + ": " + rejection.reason());
     }
     out.println();
     boolean converged = controller.nodes().stream().allMatch(n -> n.appliedVersion(
@@ -94,8 +101,7 @@ final class ControlPlaneDemo {
       closeAll(resources);
       return converged ? 0 : 1;
     }
-    out.println("Everything keeps running. Try: java -jar examples/target/mcp-examples.jar echo-server --port 7401");
-    out.println("Press Ctrl-C to stop.");
+    tryNext(server);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       closeAll(resources);
@@ -106,6 +112,30 @@ final class ControlPlaneDemo {
     return 0;
   }
 
+  private void tryNext(ControllerServer server) {
+    String target = "127.0.0.1:" + server.grpcPort();
+    out.println("Everything keeps running. Try next, in another terminal:");
+    out.println("  ./mvnw -q -B -pl mcpctl -am package -DskipTests        # once: builds bin/mcpctl's jar");
+    out.println("  export MCP_TARGET=" + target + " MCP_TOKEN=" + ADMIN_TOKEN);
+    out.println("  bin/mcpctl nodes");
+    out.println("  bin/mcpctl status --follow                              # live events; Ctrl-C to stop");
+    out.println("  printf 'limit=300\\n' > /tmp/payments.conf");
+    out.println("  bin/mcpctl apply payments --file /tmp/payments.conf --wait");
+    out.println("  bin/mcpctl history payments");
+    out.println("  bin/mcpctl get payments");
+    out.println("  bin/mcpctl rollback payments --to 1 --wait");
+    out.println(consoleLine(server));
+    out.println("Press Ctrl-C to stop.");
+  }
+
+  /**
+   * CONSOLE URL PLACEHOLDER: once {@link ControllerServer#startHttpGateway} starts the HTTP gateway,
+   * print the web console's URL ({@code http://127.0.0.1:<http port>/}) here.
+   */
+  static String consoleLine(ControllerServer server) {
+    return "  web console: not in this build yet";
+  }
+
   private void print(FleetEvent event) {
     if (event.type() == FleetEvent.Type.APPLIED || event.type() == FleetEvent.Type.REJECTED) {
       printed.merge(event.service() + "@" + event.version(), 1, Integer::sum);
@@ -114,8 +144,8 @@ final class ControlPlaneDemo {
       case APPLIED -> out.printf("  %-8s ACK  %s@%d%n", event.nodeId(), event.service(), event.version());
       case REJECTED -> out.printf("  %-8s NACK %s@%d: %s%n", event.nodeId(), event.service(), event.version(),
           event.detail());
-      case CONNECTED -> out.printf("  %-8s connected (%s, zone %s)%n", event.nodeId(), event.service(),
-          event.node().metadata().get("zone"));
+      case CONNECTED -> out.printf("  %-8s connected over %s (%s, zone %s)%n", event.nodeId(),
+          event.node().transport(), event.service(), event.node().metadata().get("zone"));
       default -> { }
     }
   }

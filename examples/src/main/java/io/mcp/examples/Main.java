@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     name = "mcp-examples",
     mixinStandardHelpOptions = true,
     description = "MCP for Java (Modular Control Plane) examples.",
-    subcommands = {DemoCommand.class, CodecDemoCommand.class, EchoServerCommand.class},
+    subcommands = {DemoCommand.class, ControllerCommand.class, CodecDemoCommand.class, EchoServerCommand.class},
     synopsisSubcommandLabel = "COMMAND")
 public final class Main implements Runnable {
   /** Runs the command named by the first argument; with none, the demo. */

@@ -92,12 +92,21 @@ class EchoServerCommandTest {
     java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
     java.io.PrintStream out = new java.io.PrintStream(buffer, true, StandardCharsets.UTF_8);
 
-    int code = new ControlPlaneDemo(out).run(io.mcp.core.InMemoryConfigStore::new, 0, true);
+    io.mcp.config.McpServerConfig config = io.mcp.config.McpServerConfig.builder()
+        .server(io.mcp.config.TcpServerConfig.builder().port(0).build())
+        .grpc(io.mcp.config.GrpcConfig.builder().port(0).build())
+        .http(io.mcp.config.HttpConfig.builder().port(0).build())
+        .store(io.mcp.config.StoreConfig.builder().type("memory").build())
+        .build();
+    int code = new ControlPlaneDemo(out).run(config, true);
 
     String text = buffer.toString(StandardCharsets.UTF_8);
     assertThat(code).isZero();
     assertThat(text).contains("payments@1: 3 acked, 0 rejected", "shipping@1: 1 acked, 0 rejected",
         "payments@2: 2 acked, 1 rejected", "NACK payments@2: line 1: expected key=value",
-        "rolled payments back to the content of version 1 as version 3", "payments@3: 3 acked, 0 rejected");
+        "rolled payments back to the content of version 1 as version 3", "payments@3: 3 acked, 0 rejected",
+        "pay-2    connected over grpc (payments, zone eu-2)", "pay-1    connected over tcp (payments, zone eu-1)");
+    assertThat(text).containsPattern("(?m)^listening mcp 127\\.0\\.0\\.1:\\d+$")
+        .containsPattern("(?m)^listening grpc 127\\.0\\.0\\.1:\\d+$");
   }
 }

@@ -108,8 +108,10 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
       throw Status.NOT_FOUND.withDescription("version " + request.getToVersion() + " of " + service
           + " is not in the history").asRuntimeException();
     }
+    RolloutCondition condition = condition(request.getWait());
     respond(response, idempotency.run(request.getRequestId(), "rollback " + service + " to " + request.getToVersion(), () ->
-        ConfigResponse.newBuilder().setVersion(controller.rollback(service, request.getToVersion())).build()));
+        ConfigResponse.newBuilder().setVersion(controller.rollback(service, request.getToVersion())).build())
+        .thenCompose(applied -> waitFor(service, applied, condition)));
   }
 
   private CompletableFuture<ConfigResponse> waitFor(String service, ConfigResponse applied, RolloutCondition condition) {

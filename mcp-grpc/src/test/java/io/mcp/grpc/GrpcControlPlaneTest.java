@@ -139,6 +139,24 @@ class GrpcControlPlaneTest {
   }
 
   @Test
+  void rollbackWithWait_answersWithTheRolloutOfTheNewVersion() throws Exception {
+    List<String> applied = new CopyOnWriteArrayList<>();
+    agent("tcp-node", false, applied);
+    agent("grpc-node", true, applied);
+    awaitConnected(2);
+    admin.apply("payments", "one".getBytes(StandardCharsets.UTF_8));
+    admin.apply("payments", "two".getBytes(StandardCharsets.UTF_8));
+
+    ConfigResponse back = admin.blocking().rollback(RollbackRequest.newBuilder().setServiceName("payments")
+        .setToVersion(1).setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
+
+    assertThat(back.getVersion()).isEqualTo(3);
+    assertThat(back.getRollout().getSatisfied()).isTrue();
+    assertThat(back.getRollout().getAckedList()).containsExactlyInAnyOrder("tcp-node", "grpc-node");
+    assertThat(applied).contains("tcp-node@3=one", "grpc-node@3=one");
+  }
+
+  @Test
   void getListRollback_allWork() {
     admin.apply("payments", "one".getBytes(StandardCharsets.UTF_8));
     admin.apply("payments", "two".getBytes(StandardCharsets.UTF_8));
