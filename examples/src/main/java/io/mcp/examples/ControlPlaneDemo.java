@@ -115,7 +115,6 @@ final class ControlPlaneDemo {
   private void tryNext(ControllerServer server) {
     String target = "127.0.0.1:" + server.grpcPort();
     out.println("Everything keeps running. Try next, in another terminal:");
-    out.println("  ./mvnw -q -B -pl mcpctl -am package -DskipTests        # once: builds bin/mcpctl's jar");
     out.println("  export MCP_TARGET=" + target + " MCP_TOKEN=" + ADMIN_TOKEN);
     out.println("  bin/mcpctl nodes");
     out.println("  bin/mcpctl status --follow                              # live events; Ctrl-C to stop");
@@ -128,12 +127,12 @@ final class ControlPlaneDemo {
     out.println("Press Ctrl-C to stop.");
   }
 
-  /**
-   * CONSOLE URL PLACEHOLDER: once {@link ControllerServer#startHttpGateway} starts the HTTP gateway,
-   * print the web console's URL ({@code http://127.0.0.1:<http port>/}) here.
-   */
+  /** The web console's URL on the gateway's port, with the token it asks for. */
   static String consoleLine(ControllerServer server) {
-    return "  web console: not in this build yet";
+    if (server.httpPort() < 0) {
+      return "  web console: disabled (http.enabled=false)";
+    }
+    return "  web console: http://127.0.0.1:" + server.httpPort() + "/console/  (admin token " + ADMIN_TOKEN + ")";
   }
 
   private void print(FleetEvent event) {

@@ -10,6 +10,8 @@ import io.mcp.core.spi.Authenticator;
 import io.mcp.core.spi.ConfigStore;
 import io.mcp.grpc.GrpcControlPlaneServer;
 import io.mcp.grpc.GrpcServerOptions;
+import io.mcp.grpc.gateway.HttpGateway;
+import io.mcp.grpc.gateway.HttpGatewayOptions;
 import java.io.PrintStream;
 import java.time.Duration;
 
@@ -65,17 +67,29 @@ final class ControllerServer implements AutoCloseable {
   }
 
   /**
-   * THE HTTP GATEWAY HOOK: starts the HTTP/JSON gateway and web console from {@code http} (host,
-   * port, max-body-bytes, max-header-bytes, request-timeout) and {@code tls}, in front of {@code
-   * controller} and {@code grpc}, prints {@code listening http host:port} once bound, and returns
-   * what to close on shutdown.
+   * Starts the HTTP/JSON gateway and web console from {@code http} (host, port, max-body-bytes,
+   * max-header-bytes, request-timeout) and {@code tls}, in front of {@code grpc} (the gateway
+   * dispatches into the gRPC service in-process, through the same authentication, validation and
+   * deadlines, on the same event loops), prints {@code listening http host:port} once bound, and
+   * returns what to close on shutdown.
    *
-   * <p>The gateway ({@code io.mcp.grpc.gateway}) is being written on another branch: until it is
-   * wired here this starts nothing, prints nothing and returns {@code null}.
+   * @throws IllegalStateException if the gRPC server is disabled: the gateway is its front door
    */
   static AutoCloseable startHttpGateway(HttpConfig http, TlsOptions tls, Controller controller,
       GrpcControlPlaneServer grpc, PrintStream out) {
-    return null;
+    if (grpc == null) {
+      throw new IllegalStateException("http.enabled needs grpc.enabled: the HTTP gateway serves the gRPC service");
+    }
+    HttpGateway gateway = HttpGateway.create(grpc, HttpGatewayOptions.builder()
+        .host(http.host())
+        .port(http.port())
+        .tls(tls)
+        .maxBodyBytes(http.maxBodyBytes())
+        .maxHeaderBytes(http.maxHeaderBytes())
+        .requestTimeout(http.requestTimeout())
+        .build()).start();
+    out.println("listening http " + http.host() + ":" + gateway.port());
+    return gateway;
   }
 
   static GrpcServerOptions grpcOptions(GrpcConfig grpc, TlsOptions tls) {
@@ -98,6 +112,11 @@ final class ControllerServer implements AutoCloseable {
 
   int mcpPort() {
     return controller.port();
+  }
+
+  /** The HTTP gateway's port, or -1 when it is disabled. */
+  int httpPort() {
+    return http instanceof HttpGateway ? ((HttpGateway) http).port() : -1;
   }
 
   /** The gRPC port, or -1 when gRPC is disabled. */

@@ -59,12 +59,14 @@ class ControllerCommandTest {
       Pattern listening = Pattern.compile("^listening (mcp|grpc|http) 127\\.0\\.0\\.1:(\\d+)$");
       int mcpPort = -1;
       int grpcPort = -1;
+      int httpPort = -1;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while ((mcpPort < 0 || grpcPort < 0) && System.nanoTime() < deadline) {
+      while ((mcpPort < 0 || grpcPort < 0 || httpPort < 0) && System.nanoTime() < deadline) {
         assertThat(process.isAlive()).as("controller alive").isTrue();
         Thread.sleep(50); // polling a file for the child's output, bounded by the deadline
         mcpPort = -1;
         grpcPort = -1;
+        httpPort = -1;
         for (String line : Files.readAllLines(output, StandardCharsets.UTF_8)) {
           Matcher m = listening.matcher(line);
           if (!m.matches()) {
@@ -76,11 +78,15 @@ class ControllerCommandTest {
           } else if (m.group(1).equals("grpc")) {
             assertThat(grpcPort).as("one grpc line").isEqualTo(-1);
             grpcPort = Integer.parseInt(m.group(2));
+          } else {
+            assertThat(httpPort).as("one http line").isEqualTo(-1);
+            httpPort = Integer.parseInt(m.group(2));
           }
         }
       }
       assertThat(mcpPort).isPositive();
       assertThat(grpcPort).isPositive();
+      assertThat(httpPort).isPositive();
 
       List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
       try (Agent agent = Agent.create(AgentOptions.builder("node-1").services("payments").token(AGENT_TOKEN)
@@ -102,6 +108,21 @@ class ControllerCommandTest {
         assertThat(applied.getRollout().getAckedList()).containsExactly("node-1");
         assertThat(received).containsExactly("payments@1=limit=1");
 
+        // The HTTP/JSON gateway on the third port serves the same controller, with the same tokens.
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        java.net.http.HttpResponse<String> config = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + httpPort + "/v1/services/payments/config"))
+            .header("Authorization", "Bearer " + ADMIN_TOKEN).GET().build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(config.statusCode()).isEqualTo(200);
+        assertThat(config.body()).contains("\"version\": \"1\"");
+        java.net.http.HttpResponse<String> console = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + httpPort + "/console/")).GET().build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(console.statusCode()).isEqualTo(200);
+        assertThat(console.body()).contains("<title>MCP console</title>");
+
         process.destroy(); // SIGTERM
         SessionClose close = session.closeFuture().get(15, TimeUnit.SECONDS);
         assertThat(close.code()).isEqualTo(CloseCode.GOING_AWAY);
@@ -110,7 +131,7 @@ class ControllerCommandTest {
       assertThat(process.exitValue()).isZero();
       List<String> all = Files.readAllLines(output, StandardCharsets.UTF_8);
       assertThat(all).contains("stopped");
-      assertThat(all.stream().filter(l -> l.startsWith("listening"))).hasSize(2); // nothing for http yet
+      assertThat(all.stream().filter(l -> l.startsWith("listening"))).hasSize(3);
       // the store was closed cleanly and holds the version
       try (SqliteConfigStore store = SqliteConfigStore.open(dir.resolve("controller.db"))) {
         assertThat(store.latest("payments")).map(ConfigVersion::version).contains(1L);
