@@ -225,7 +225,7 @@ public final class FanoutBenchmark {
     long start = System.nanoTime();
     long version = controller.apply(SERVICE, payload);
     long applied = System.nanoTime();
-    Events.Collector collector = events.collector(version);
+    EventTimes.Collector collector = events.collector(version);
     RolloutResult result = null;
     if (options.wait == Wait.AWAIT) {
       result = controller.awaitRollout(SERVICE, version, RolloutCondition.all(), options.timeout);
@@ -238,7 +238,7 @@ public final class FanoutBenchmark {
     fleet.send("applied " + version);
     String reply = fleet.expect("applied ", Duration.ofSeconds(60));
     int agentsApplied = Integer.parseInt(reply.substring("applied n=".length()).trim());
-    long t0Micros = micros(t0);
+    long t0Micros = EventTimes.micros(t0);
     long[] delays = collector.delaysMicros(t0Micros);
     return new Round(version, agents, TimeUnit.NANOSECONDS.toMicros(applied - start),
         TimeUnit.NANOSECONDS.toMicros(done - start), LatencySummary.of(delays, delays.length),
@@ -247,9 +247,6 @@ public final class FanoutBenchmark {
         result == null ? 0 : result.rejected().size(), result == null || result.satisfied(), agentsApplied);
   }
 
-  static long micros(Instant time) {
-    return time.getEpochSecond() * 1_000_000 + time.getNano() / 1_000;
-  }
 
   private static String summaryRow(int agents, List<Round> rounds, Options options) {
     if (rounds.isEmpty()) {
@@ -303,12 +300,11 @@ public final class FanoutBenchmark {
 
   /** The APPLIED events of the benchmark's service, by version. Fed on the subscription's thread. */
   private static final class Events {
-    final int capacity;
-    final Map<Long, Collector> byVersion = new ConcurrentHashMap<>();
+    final EventTimes times;
     final AtomicLong lagged = new AtomicLong();
 
     Events(int capacity) {
-      this.capacity = capacity;
+      this.times = new EventTimes(capacity);
     }
 
     void onEvent(FleetEvent event) {
@@ -316,48 +312,11 @@ public final class FanoutBenchmark {
         lagged.incrementAndGet();
         return;
       }
-      collector(event.version()).add(micros(event.time()));
+      times.add(event);
     }
 
-    Collector collector(long version) {
-      return byVersion.computeIfAbsent(version, v -> new Collector(capacity));
-    }
-
-    /** Event times of one version, in microseconds since the epoch. */
-    static final class Collector {
-      private final long[] times;
-      private int count;
-
-      Collector(int capacity) {
-        this.times = new long[capacity];
-      }
-
-      synchronized void add(long micros) {
-        if (count < times.length) {
-          times[count++] = micros;
-          notifyAll();
-        }
-      }
-
-      /** Waits until {@code n} events arrived or {@code timeout} passed. */
-      synchronized void await(int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (count < n) {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            return;
-          }
-          TimeUnit.NANOSECONDS.timedWait(this, left);
-        }
-      }
-
-      synchronized long[] delaysMicros(long t0Micros) {
-        long[] out = new long[count];
-        for (int i = 0; i < count; i++) {
-          out[i] = times[i] - t0Micros;
-        }
-        return out;
-      }
+    EventTimes.Collector collector(long version) {
+      return times.collector(version);
     }
   }
 

@@ -124,7 +124,7 @@ public final class ReplicaFanoutBenchmark {
     List<EtcdConfigStore> stores = new ArrayList<>();
     List<Controller> controllers = new ArrayList<>();
     List<Subscription> subscriptions = new ArrayList<>();
-    Applied applied = new Applied(options.agents);
+    EventTimes applied = new EventTimes(options.agents); // APPLIED times from every replica
     List<Round> rounds = new ArrayList<>();
     try {
       for (int r = 0; r < replicaCount; r++) {
@@ -138,7 +138,7 @@ public final class ReplicaFanoutBenchmark {
             .loadShedding(LoadShedding.disabled())
             .build()).start();
         controllers.add(controller);
-        subscriptions.add(controller.subscribe(applied::onEvent,
+        subscriptions.add(controller.subscribe(applied::add,
             e -> e.type() == FleetEvent.Type.APPLIED && SERVICE.equals(e.service())));
       }
       String ports = controllers.stream().map(c -> Integer.toString(c.port())).collect(Collectors.joining(","));
@@ -191,18 +191,18 @@ public final class ReplicaFanoutBenchmark {
     return out;
   }
 
-  private static Round round(Controller controller, ForkedJvm fleet, Applied applied, byte[] payload, Options options)
+  private static Round round(Controller controller, ForkedJvm fleet, EventTimes applied, byte[] payload, Options options)
       throws InterruptedException {
     Instant t0 = Clock.systemUTC().instant();
     long start = System.nanoTime();
     long version = controller.apply(SERVICE, payload);
     long applyMicros = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start);
-    Applied.Collector collector = applied.collector(version);
+    EventTimes.Collector collector = applied.collector(version);
     collector.await(options.agents, options.timeout);
     fleet.send("applied " + version);
     String reply = fleet.expect("applied ", Duration.ofSeconds(60));
     int agentsApplied = Integer.parseInt(reply.substring("applied n=".length()).trim());
-    long[] delays = collector.delaysMicros(FanoutBenchmark.micros(t0));
+    long[] delays = collector.delaysMicros(EventTimes.micros(t0));
     return new Round(version, options.agents, applyMicros, LatencySummary.of(delays, delays.length), agentsApplied);
   }
 
@@ -235,59 +235,6 @@ public final class ReplicaFanoutBenchmark {
               + "ACK events %d, agents applied %d%s", version, LatencySummary.millis(applyMicros),
           LatencySummary.millis(delays.maxMicros()), LatencySummary.millis(delays.percentileMicros(50)),
           LatencySummary.millis(delays.percentileMicros(99)), delays.count(), agentsApplied, ok() ? "" : " FAILED");
-    }
-  }
-
-  /** APPLIED event times by version, from every replica's subscription. */
-  private static final class Applied {
-    final int capacity;
-    final java.util.Map<Long, Collector> byVersion = new java.util.concurrent.ConcurrentHashMap<>();
-
-    Applied(int capacity) {
-      this.capacity = capacity;
-    }
-
-    void onEvent(FleetEvent event) {
-      collector(event.version()).add(FanoutBenchmark.micros(event.time()));
-    }
-
-    Collector collector(long version) {
-      return byVersion.computeIfAbsent(version, v -> new Collector(capacity));
-    }
-
-    static final class Collector {
-      private final long[] times;
-      private int count;
-
-      Collector(int capacity) {
-        this.times = new long[capacity];
-      }
-
-      synchronized void add(long micros) {
-        if (count < times.length) {
-          times[count++] = micros;
-          notifyAll();
-        }
-      }
-
-      synchronized void await(int n, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (count < n) {
-          long left = deadline - System.nanoTime();
-          if (left <= 0) {
-            return;
-          }
-          TimeUnit.NANOSECONDS.timedWait(this, left);
-        }
-      }
-
-      synchronized long[] delaysMicros(long t0Micros) {
-        long[] out = new long[count];
-        for (int i = 0; i < count; i++) {
-          out[i] = times[i] - t0Micros;
-        }
-        return out;
-      }
     }
   }
 
