@@ -200,8 +200,23 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     lock.lock();
     try {
       ByteSequence latestKey = Keys.bytes(keys.latest(service));
+      // A member that dies mid-call breaks the connection: the call is retried on another member
+      // until the request timeout (reads are idempotent; a write whose outcome is unknown is read
+      // back first), so losing one member of a cluster does not fail an apply.
+      long retryDeadline = System.nanoTime() + timeoutNanos;
+      long backoffMillis = 20;
       for (int attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
-        GetResponse read = await(kv.get(latestKey), "the latest version of " + service, false);
+        GetResponse read;
+        try {
+          read = await(kv.get(latestKey), "the latest version of " + service, false);
+        } catch (StoreException e) {
+          if (!e.isUnavailable() || System.nanoTime() - retryDeadline >= 0) {
+            throw e;
+          }
+          log.debug("append to {}: read failed, retrying on another member: {}", service, e.getMessage());
+          backoffMillis = pause(backoffMillis);
+          continue;
+        }
         long current = 0;
         long modRevision = 0;
         if (!read.getKvs().isEmpty()) {
@@ -220,10 +235,33 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
           ops.add(Op.delete(Keys.bytes(keys.version(service, 0)),
               DeleteOption.builder().withRange(Keys.bytes(keys.version(service, oldestKept))).build()));
         }
-        TxnResponse txn = await(kv.txn()
-            .If(new Cmp(latestKey, Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)))
-            .Then(ops.toArray(new Op[0]))
-            .commit(), "the append of version " + next + " of " + service, true);
+        TxnResponse txn;
+        try {
+          txn = await(kv.txn()
+              .If(new Cmp(latestKey, Cmp.Op.EQUAL, CmpTarget.modRevision(modRevision)))
+              .Then(ops.toArray(new Op[0]))
+              .commit(), "the append of version " + next + " of " + service, true);
+        } catch (StoreException e) {
+          if (!e.isUnavailable() || System.nanoTime() - retryDeadline >= 0) {
+            throw e;
+          }
+          log.debug("append to {}: outcome of version {} unknown, reading it back: {}", service, next, e.getMessage());
+          backoffMillis = pause(backoffMillis);
+          Optional<ConfigVersion> stored;
+          try {
+            stored = get(service, next);
+          } catch (StoreException again) {
+            if (!again.isUnavailable() || System.nanoTime() - retryDeadline >= 0) {
+              throw e;
+            }
+            continue; // still unreachable: the next round reads latest again, then this version
+          }
+          if (stored.isPresent() && stored.get().createdAt().equals(createdAt)
+              && java.util.Arrays.equals(stored.get().dataBytes(), data)) {
+            return stored.get(); // the lost answer was a commit: this write is version next
+          }
+          continue; // not committed (or another writer's): the next round reads latest again
+        }
         if (txn.isSucceeded()) {
           return ConfigVersion.of(service, next, data, createdAt);
         }
@@ -682,6 +720,17 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
   // --------------------------------------------------------------------------------- helpers
 
   /** Waits for an etcd call, bounded by the request timeout, mapping failures to {@link StoreException}. */
+  /** Sleeps {@code millis} (interrupt-aware) and returns the next, doubled, capped backoff. */
+  private static long pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException("interrupted while retrying etcd", e);
+    }
+    return Math.min(millis * 2, 500);
+  }
+
   <T> T await(CompletableFuture<T> call, String what, boolean write) {
     try {
       return call.get(timeoutNanos, TimeUnit.NANOSECONDS);
@@ -720,6 +769,10 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
         return true;
       }
       if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
+        return true;
+      }
+      // grpc-java reports a connection closed under a call (a member killed) as UNKNOWN
+      if (code == Status.Code.UNKNOWN && t.getMessage() != null && t.getMessage().contains("channel closed")) {
         return true;
       }
     }

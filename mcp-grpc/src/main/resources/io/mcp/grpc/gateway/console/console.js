@@ -140,7 +140,7 @@
       const button = document.createElement('button');
       button.className = 'link';
       button.type = 'button';
-      button.textContent = info ? info.count + ' versions' : '…';
+      button.textContent = info ? info.count + (info.count === 1 ? ' version' : ' versions') : '…';
       button.addEventListener('click', () => showHistory(name));
       td.appendChild(button);
       body.appendChild(row);
