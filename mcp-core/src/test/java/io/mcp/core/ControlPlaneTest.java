@@ -10,6 +10,10 @@ import io.mcp.core.proto.ConfigAck;
 import io.mcp.core.proto.ConfigUpdate;
 import io.mcp.core.spi.AuthenticationException;
 import io.mcp.core.spi.Authenticator;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -505,5 +509,31 @@ class ControlPlaneTest {
     assertThat(agent.awaitApplied("payments", p, WAIT)).isTrue();
     assertThat(agent.awaitApplied("billing", b, WAIT)).isTrue();
     assertThat(controller.nodes("billing")).extracting(NodeView::nodeId).containsExactly("node-1");
+  }
+
+  @Test
+  void closedAgentOnASharedEventLoopGroup_isReleased_noPeriodicTaskKeepsIt() throws Exception {
+    EventLoopGroup shared = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      Agent agent = Agent.create(AgentOptions.builder("node-1").services("payments").token("agent-token")
+          .configListener(new Recorder()).statusInterval(Duration.ofMillis(50))
+          .endpoint(new InetSocketAddress("127.0.0.1", controller.port()))
+          .client(c -> c.eventLoopGroup(shared)).build()).start();
+      awaitConnected(1);
+      agent.close();
+      WeakReference<Agent> ref = new WeakReference<>(agent);
+      agent = null;
+
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (ref.get() != null && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(20);
+      }
+
+      assertThat(ref.get()).as("a closed agent must not stay reachable from the shared group's scheduled tasks")
+          .isNull();
+    } finally {
+      shared.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
   }
 }
