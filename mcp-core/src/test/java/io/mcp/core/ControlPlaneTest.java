@@ -536,4 +536,39 @@ class ControlPlaneTest {
       shared.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
   }
+
+  @Test
+  void agentThatStopsReading_doesNotHoldBackTheNextVersionsForTheOthers() throws Exception {
+    // A budget and write deadline large enough that the stalled peer stays connected and unwritable.
+    Controller slowAware = Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1")
+        .authenticator(AUTH).maxQueuedBytes(256L * 1024 * 1024).writeDeadline(Duration.ofSeconds(60)).build(),
+        new InMemoryConfigStore()).build()).start();
+    try (RawPeer stalled = new RawPeer(new InetSocketAddress("127.0.0.1", slowAware.port()), 4096)) {
+      stalled.handshake(RawPeer.hello("stalled").setServiceName("feeds").setToken("agent-token").build());
+      Recorder r = new Recorder();
+      Agent agent = Agent.create(AgentOptions.builder("healthy").services("feeds").token("agent-token")
+          .configListener(r).endpoint(new InetSocketAddress("127.0.0.1", slowAware.port())).build()).start();
+      closeables.add(agent);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (slowAware.nodes().stream().filter(NodeView::connected).count() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      byte[] big = new byte[3 * 1024 * 1024];
+
+      long start = System.nanoTime();
+      long last = 0;
+      for (int i = 0; i < 5; i++) {
+        last = slowAware.apply("feeds", big);
+        assertThat(agent.awaitApplied("feeds", last, WAIT)).isTrue();
+      }
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+      // Waiting on the stalled peer's writes cost Controller.FANOUT_STEP_WAIT (2 s) per version, so at
+      // least ~6 s for these five; the bound leaves a loaded machine a wide margin.
+      assertThat(elapsedMs).as("five versions reached the healthy agent without waiting on the stalled one")
+          .isLessThan(4_000);
+    } finally {
+      slowAware.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    }
+  }
 }
