@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  *       older version, never one twice. On (re)connect it gets the newest released version it lacks;
  *       superseded versions are skipped.
  *   <li>A push is encoded once and the same bytes are written to every target session, in batches
- *       paced by socket progress, so heartbeats keep flowing during fan-outs to thousands of agents.
+ *       paced by socket progress, so heartbeats keep flowing during fan-outs to thousands of agents;
+ *       the pacing does not wait for a session that is not writable, so one slow agent holds back
+ *       neither the others nor later versions.
  *       A session whose outbound budget is exhausted by a push is closed with SLOW_CONSUMER; it gets
  *       the newest version when it reconnects.
  *   <li>Agents only receive services their identity allows; only identities with the admin role
