@@ -21,6 +21,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
@@ -247,6 +248,22 @@ public final class FaultProxy implements AutoCloseable {
       link.reset();
     }
     return this;
+  }
+
+  /**
+   * Aborts with an RST the one connection whose target-side socket is {@code targetSideAddress} (the
+   * remote address the target sees, e.g. a server session's {@code remoteAddress()}); returns
+   * whether there was one. This is how a test crashes one client among many.
+   */
+  public boolean reset(SocketAddress targetSideAddress) {
+    for (Link link : links) {
+      Channel upstream = link.upstream;
+      if (upstream != null && targetSideAddress.equals(upstream.localAddress())) {
+        link.reset();
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Stops listening (clients get connection refused) and resets every connection. */

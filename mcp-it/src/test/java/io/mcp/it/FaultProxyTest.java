@@ -219,6 +219,19 @@ class FaultProxyTest {
   }
 
   @Test
+  void resetOne_onlyThatConnectionIsAborted() throws Exception {
+    Socket[] a = pair();
+    Socket[] b = pair();
+
+    assertThat(proxy.reset(a[1].getRemoteSocketAddress())).isTrue();
+
+    assertThatThrownBy(() -> a[0].getInputStream().read()).isInstanceOf(SocketException.class);
+    b[0].getOutputStream().write(8);
+    assertThat(b[1].getInputStream().read()).isEqualTo(8);
+    assertThat(proxy.reset(new InetSocketAddress(InetAddress.getLoopbackAddress(), 1))).isFalse();
+  }
+
+  @Test
   void resetAfter_forwardsExactlyThatManyBytes_thenResets() throws Exception {
     Socket[] p = pair();
     proxy.resetAfter(Direction.DOWNSTREAM, 1_234);
