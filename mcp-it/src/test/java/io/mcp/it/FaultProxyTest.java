@@ -165,7 +165,7 @@ class FaultProxyTest {
     Socket[] p = pair();
     Thread writer = new Thread(() -> {
       try {
-        p[1].getOutputStream().write(new byte[8 * 1024 * 1024]);
+        p[1].getOutputStream().write(new byte[32 * 1024 * 1024]);
       } catch (IOException e) {
         // closed at the end of the test
       }
@@ -173,7 +173,7 @@ class FaultProxyTest {
     writer.setDaemon(true);
     writer.start();
     writer.join(2_000);
-    // 8 MiB cannot all leave the sender: the proxy stopped reading, the kernel buffers filled.
+    // 32 MiB cannot all leave the sender: the proxy stopped reading, the kernel buffers filled.
     assertThat(writer.isAlive()).as("the sender is blocked by the slow link").isTrue();
     assertThat(proxy.bytesForwarded(Direction.DOWNSTREAM)).isLessThan(1_000_000);
     p[1].close();

@@ -13,6 +13,7 @@ import io.mcp.store.sqlite.SqliteConfigStore;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import java.lang.management.ManagementFactory;
+import java.lang.ref.WeakReference;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -61,6 +62,10 @@ class SoakTest {
   final Random random = new Random(20261126);
   final Map<String, Long> latest = new HashMap<>();
   final List<Fleet.Recorder> everyRecorder = new ArrayList<>();
+  /** Agents stopped or crashed, with when: once closed, nothing may keep them reachable. */
+  final List<Closed> closed = new ArrayList<>();
+
+  record Closed(long atNanos, String nodeId, WeakReference<Agent> agent) {}
 
   record Live(String nodeId, String service, Agent agent, Fleet.Recorder recorder) {}
 
@@ -145,6 +150,7 @@ class SoakTest {
           }
           fleet.agents.remove(victim.agent);
           freeIds.add(victim.nodeId);
+          closed(victim);
         }
         nextChurn += TimeUnit.MILLISECONDS.toNanos(250);
       }
@@ -209,6 +215,15 @@ class SoakTest {
         .isLessThanOrEqualTo(first.heapBytes + HEAP_SLACK_BYTES);
     assertThat(last.threads).as("threads: first %s, last %s", first, last)
         .isLessThanOrEqualTo(first.threads + THREAD_SLACK);
+    // A closed agent may wait in a pending reconnect task for up to the maximum backoff (30 s); one
+    // closed a minute before the end must be gone.
+    long settledBefore = System.nanoTime() - TimeUnit.SECONDS.toNanos(60);
+    List<String> retained = closed.stream().filter(c -> c.atNanos < settledBefore && c.agent.get() != null)
+        .map(Closed::nodeId).toList();
+    long checked = closed.stream().filter(c -> c.atNanos < settledBefore).count();
+    System.out.printf("soak: %d closed agents checked, %d still reachable%n", checked, retained.size());
+    assertThat(checked).as("closed agents to check").isPositive();
+    assertThat(retained).as("closed agents still reachable after GC").isEmpty();
     for (Live l : live) {
       l.agent.close();
     }
@@ -232,6 +247,13 @@ class SoakTest {
     return new Live(nodeId, service, agent, recorder);
   }
 
+  void closed(Live l) {
+    closed.add(new Closed(System.nanoTime(), l.nodeId, new WeakReference<>(l.agent)));
+    if (closed.size() > 5_000) {
+      closed.remove(0);
+    }
+  }
+
   /** An RST on the agent's connection, then the agent is abandoned (closed without a session left to close). */
   static void crash(Fleet fleet, FaultProxy proxy, Live victim) {
     Optional<Session> onController = fleet.controller.server().sessions().stream()
@@ -248,6 +270,7 @@ class SoakTest {
       l.agent.close();
       fleet.agents.remove(l.agent);
       freeIds.add(l.nodeId);
+      closed(l);
     }
     while (churn.size() < target) {
       churn.add(start(fleet, proxy, freeIds.poll(), SERVICES[churn.size() % SERVICES.length]));
