@@ -353,7 +353,7 @@ public final class FaultProxy implements AutoCloseable {
     return resets.get();
   }
 
-  /** Connections open now. */
+  /** Connections with at least one side still open. */
   public int openConnections() {
     return links.size();
   }
@@ -393,7 +393,7 @@ public final class FaultProxy implements AutoCloseable {
 
     void open() {
       links.add(this);
-      client.closeFuture().addListener(f -> links.remove(this));
+      client.closeFuture().addListener(f -> forgetIfClosed());
       Bootstrap bootstrap = new Bootstrap()
           .group(client.eventLoop())
           .channel(NioSocketChannel.class)
@@ -411,7 +411,7 @@ public final class FaultProxy implements AutoCloseable {
           return;
         }
         upstream = f.channel();
-        upstream.closeFuture().addListener(x -> links.remove(this));
+        upstream.closeFuture().addListener(x -> forgetIfClosed());
         up = new Pipe(Direction.UPSTREAM, client, upstream, this);
         down = new Pipe(Direction.DOWNSTREAM, upstream, client, this);
         client.pipeline().addLast(up);
@@ -422,6 +422,17 @@ public final class FaultProxy implements AutoCloseable {
           upstream.close();
         }
       });
+    }
+
+    /**
+     * A link is kept until both sides are closed: a pipe may still hold delayed bytes for the open
+     * side, which {@link #resetAll()} (and so {@link #close()}) must be able to release.
+     */
+    void forgetIfClosed() {
+      Channel up = upstream;
+      if (!client.isOpen() && (up == null || !up.isOpen())) {
+        links.remove(this);
+      }
     }
 
     void reset() {
