@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +66,8 @@ public final class Agent implements AutoCloseable {
   private final Object statusLock = new Object();
   private StatusReport status = StatusReport.newBuilder().setHealth(io.mcp.core.proto.Health.HEALTHY).build();
   private volatile boolean closed;
+  /** The periodic status report; cancelled on close, since a shared event loop group outlives the agent. */
+  private volatile ScheduledFuture<?> statusTask;
 
   private Agent(AgentOptions options) {
     this.options = options;
@@ -114,8 +117,12 @@ public final class Agent implements AutoCloseable {
       loadState();
     }
     connection.start();
-    client.eventLoopGroup().next().scheduleAtFixedRate(() -> connection.session().ifPresent(this::sendStatus),
+    statusTask = client.eventLoopGroup().next().scheduleAtFixedRate(
+        () -> connection.session().ifPresent(this::sendStatus),
         options.statusInterval().toNanos(), options.statusInterval().toNanos(), TimeUnit.NANOSECONDS);
+    if (closed) {
+      statusTask.cancel(false);
+    }
     return this;
   }
 
@@ -371,6 +378,10 @@ public final class Agent implements AutoCloseable {
       return;
     }
     closed = true;
+    ScheduledFuture<?> status = statusTask;
+    if (status != null) {
+      status.cancel(false);
+    }
     connection.close();
     client.close();
     options.transport().close();

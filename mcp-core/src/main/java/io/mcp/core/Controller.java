@@ -60,7 +60,9 @@ import org.slf4j.LoggerFactory;
  *       older version, never one twice. On (re)connect it gets the newest released version it lacks;
  *       superseded versions are skipped.
  *   <li>A push is encoded once and the same bytes are written to every target session, in batches
- *       paced by socket progress, so heartbeats keep flowing during fan-outs to thousands of agents.
+ *       paced by socket progress, so heartbeats keep flowing during fan-outs to thousands of agents;
+ *       the pacing does not wait for a session that is not writable, so one slow agent holds back
+ *       neither the others nor later versions.
  *       A session whose outbound budget is exhausted by a push is closed with SLOW_CONSUMER; it gets
  *       the newest version when it reconnects.
  *   <li>Agents only receive services their identity allows; only identities with the admin role
@@ -79,6 +81,8 @@ import org.slf4j.LoggerFactory;
 public final class Controller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Controller.class);
   static final Duration FANOUT_STEP_WAIT = Duration.ofSeconds(2);
+  /** How often a paced fan-out looks again for sessions that stopped being writable. */
+  static final Duration PROGRESS_POLL = Duration.ofMillis(10);
 
   private final ControllerOptions options;
   private final ConfigStore store;
@@ -1053,24 +1057,49 @@ public final class Controller implements AutoCloseable {
       for (int from = 0; from < targets.size(); from += batch) {
         List<Session> slice = targets.subList(from, Math.min(targets.size(), from + batch));
         List<Session> netty = new ArrayList<>();
-        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        Map<Session, CompletableFuture<Void>> writes = new LinkedHashMap<>();
         for (Session target : slice) {
           if (target instanceof NettySession) {
             netty.add(target);
           } else {
-            writes.add(track(target, target.send(ControlMessages.UPDATE, headers, body.duplicate())));
+            writes.put(target, track(target, target.send(ControlMessages.UPDATE, headers, body.duplicate())));
           }
         }
         if (!netty.isEmpty()) {
           server.broadcast(netty, ControlMessages.UPDATE, headers, body.duplicate())
-              .forEach((target, write) -> writes.add(track(target, write)));
+              .forEach((target, write) -> writes.put(target, track(target, write)));
+        }
+        awaitProgress(writes);
+      }
+    }
+
+    /**
+     * Paces by socket progress: the next batch (and the next version) waits for this batch's writes,
+     * bounded by {@link #FANOUT_STEP_WAIT}. A session that is not writable is not waited for: its
+     * socket is full, so the write deadline or the outbound budget deals with it (SLOW_CONSUMER), and
+     * one slow agent must not hold back the rest of the fleet.
+     */
+    private void awaitProgress(Map<Session, CompletableFuture<Void>> writes) {
+      long deadline = System.nanoTime() + FANOUT_STEP_WAIT.toNanos();
+      while (true) {
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        writes.forEach((target, write) -> {
+          if (!write.isDone() && target.isWritable()) {
+            pending.add(write);
+          }
+        });
+        long left = deadline - System.nanoTime();
+        if (pending.isEmpty() || left <= 0) {
+          return;
         }
         try {
-          // Pace by socket progress: the next batch waits for this one, bounded.
-          CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0]))
-              .get(FANOUT_STEP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+          CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]))
+              .get(Math.min(left, PROGRESS_POLL.toNanos()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
         } catch (Exception e) {
-          // A slow batch must not hold back the rest; failures are handled per session.
+          // Still pending, or failed (handled per session by track): look again.
         }
       }
     }

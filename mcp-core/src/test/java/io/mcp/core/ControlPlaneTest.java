@@ -10,6 +10,10 @@ import io.mcp.core.proto.ConfigAck;
 import io.mcp.core.proto.ConfigUpdate;
 import io.mcp.core.spi.AuthenticationException;
 import io.mcp.core.spi.Authenticator;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -505,5 +509,66 @@ class ControlPlaneTest {
     assertThat(agent.awaitApplied("payments", p, WAIT)).isTrue();
     assertThat(agent.awaitApplied("billing", b, WAIT)).isTrue();
     assertThat(controller.nodes("billing")).extracting(NodeView::nodeId).containsExactly("node-1");
+  }
+
+  @Test
+  void closedAgentOnASharedEventLoopGroup_isReleased_noPeriodicTaskKeepsIt() throws Exception {
+    EventLoopGroup shared = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    try {
+      Agent agent = Agent.create(AgentOptions.builder("node-1").services("payments").token("agent-token")
+          .configListener(new Recorder()).statusInterval(Duration.ofMillis(50))
+          .endpoint(new InetSocketAddress("127.0.0.1", controller.port()))
+          .client(c -> c.eventLoopGroup(shared)).build()).start();
+      awaitConnected(1);
+      agent.close();
+      WeakReference<Agent> ref = new WeakReference<>(agent);
+      agent = null;
+
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (ref.get() != null && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(20);
+      }
+
+      assertThat(ref.get()).as("a closed agent must not stay reachable from the shared group's scheduled tasks")
+          .isNull();
+    } finally {
+      shared.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+  }
+
+  @Test
+  void agentThatStopsReading_doesNotHoldBackTheNextVersionsForTheOthers() throws Exception {
+    // A budget and write deadline large enough that the stalled peer stays connected and unwritable.
+    Controller slowAware = Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1")
+        .authenticator(AUTH).maxQueuedBytes(256L * 1024 * 1024).writeDeadline(Duration.ofSeconds(60)).build(),
+        new InMemoryConfigStore()).build()).start();
+    try (RawPeer stalled = new RawPeer(new InetSocketAddress("127.0.0.1", slowAware.port()), 4096)) {
+      stalled.handshake(RawPeer.hello("stalled").setServiceName("feeds").setToken("agent-token").build());
+      Recorder r = new Recorder();
+      Agent agent = Agent.create(AgentOptions.builder("healthy").services("feeds").token("agent-token")
+          .configListener(r).endpoint(new InetSocketAddress("127.0.0.1", slowAware.port())).build()).start();
+      closeables.add(agent);
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (slowAware.nodes().stream().filter(NodeView::connected).count() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      byte[] big = new byte[3 * 1024 * 1024];
+
+      long start = System.nanoTime();
+      long last = 0;
+      for (int i = 0; i < 5; i++) {
+        last = slowAware.apply("feeds", big);
+        assertThat(agent.awaitApplied("feeds", last, WAIT)).isTrue();
+      }
+      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+
+      // Waiting on the stalled peer's writes cost Controller.FANOUT_STEP_WAIT (2 s) per version, so at
+      // least ~6 s for these five; the bound leaves a loaded machine a wide margin.
+      assertThat(elapsedMs).as("five versions reached the healthy agent without waiting on the stalled one")
+          .isLessThan(4_000);
+    } finally {
+      slowAware.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    }
   }
 }
