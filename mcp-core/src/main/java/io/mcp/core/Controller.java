@@ -173,6 +173,29 @@ public final class Controller implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Runs a rollout step on the rollout thread. After {@link #shutdown} there is nothing left to
+   * continue: the step is dropped, so callers on session-close and handler paths (which must still
+   * wake waiters and publish events) never see the executor's rejection.
+   */
+  private void onRolloutThread(Runnable step) {
+    try {
+      rolloutExecutor.execute(step);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("controller shut down: rollout step dropped");
+    }
+  }
+
+  /** {@link #onRolloutThread} after {@code delayNanos}; null once shut down. */
+  private ScheduledFuture<?> onRolloutThreadLater(Runnable step, long delayNanos) {
+    try {
+      return rolloutExecutor.schedule(step, delayNanos, TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("controller shut down: rollout step dropped");
+      return null;
+    }
+  }
+
   /** Runs a presence announcement on the presence thread; a failure is logged, never thrown. */
   private void announce(String what, Runnable call) {
     try {
@@ -320,7 +343,7 @@ public final class Controller implements AutoCloseable {
   private void onStoreVersion(ConfigVersion version) {
     // Versions appended elsewhere (another replica) roll out with the default policy; versions
     // appended by apply() are already rolling out once its lock is released.
-    rolloutExecutor.execute(() -> {
+    onRolloutThread(() -> {
       ReentrantLock applyLock = applyLocks.computeIfAbsent(version.service(), s -> new ReentrantLock());
       applyLock.lock();
       try {
@@ -878,7 +901,7 @@ public final class Controller implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    rolloutExecutor.execute(() -> rollout.nextWave());
+    onRolloutThread(() -> rollout.nextWave());
   }
 
   private final class ServiceState {
@@ -948,9 +971,9 @@ public final class Controller implements AutoCloseable {
       lock.lock();
       try {
         if (waiting.isEmpty()) {
-          rolloutExecutor.execute(this::waveAnswered);
+          onRolloutThread(this::waveAnswered);
         } else {
-          timeout = rolloutExecutor.schedule(this::waveAnswered, policy.waveTimeout().toNanos(), TimeUnit.NANOSECONDS);
+          timeout = onRolloutThreadLater(this::waveAnswered, policy.waveTimeout().toNanos());
         }
       } finally {
         lock.unlock();
@@ -966,7 +989,7 @@ public final class Controller implements AutoCloseable {
         if (timeout != null) {
           timeout.cancel(false);
         }
-        rolloutExecutor.execute(this::waveAnswered);
+        onRolloutThread(this::waveAnswered);
       }
     }
 
@@ -1012,7 +1035,7 @@ public final class Controller implements AutoCloseable {
       }
       if (rollback) {
         if (previousReleased > 0) {
-          rolloutExecutor.execute(() -> rollback(version.service(), previousReleased));
+          onRolloutThread(() -> rollback(version.service(), previousReleased));
         } else {
           log.warn("rollout of {}@{}: no earlier version to roll back to", version.service(), version.version());
         }
@@ -1020,7 +1043,7 @@ public final class Controller implements AutoCloseable {
       }
       long bake = policy.bakeTime().toNanos();
       if (bake > 0) {
-        rolloutExecutor.schedule(this::nextWave, bake, TimeUnit.NANOSECONDS);
+        onRolloutThreadLater(this::nextWave, bake);
       } else {
         nextWave();
       }
