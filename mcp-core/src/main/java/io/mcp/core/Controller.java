@@ -104,6 +104,7 @@ public final class Controller implements AutoCloseable {
   /** Runs presence announcements in session order, off the network threads; null without presence. */
   private final ExecutorService presenceExecutor;
   private ScheduledFuture<?> shedding;
+  private ScheduledFuture<?> forgetting;
   private AutoCloseable presenceWatch;
 
   private Controller(ControllerOptions options) {
@@ -157,6 +158,12 @@ public final class Controller implements AutoCloseable {
       storeWatch = null;
       throw e;
     }
+    long retention = options.disconnectedNodeRetention().toNanos();
+    if (retention > 0) {
+      long every = Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(retention / 4, TimeUnit.MINUTES.toNanos(1)));
+      forgetting = rolloutExecutor.scheduleWithFixedDelay(this::forgetDisconnectedNodes, every, every,
+          TimeUnit.NANOSECONDS);
+    }
     if (presence != null) {
       try {
         presenceWatch = presence.watchNodes(this::onRemoteChange);
@@ -171,6 +178,37 @@ public final class Controller implements AutoCloseable {
       }
     }
     return this;
+  }
+
+  /**
+   * Forgets nodes disconnected for longer than {@link ControllerOptions#disconnectedNodeRetention}
+   * (by the controller's clock). Rollout thread.
+   *
+   * @return how many nodes were forgotten
+   */
+  int forgetDisconnectedNodes() {
+    Duration retention = options.disconnectedNodeRetention();
+    if (retention.isZero()) {
+      return 0;
+    }
+    Instant cutoff = options.clock().instant().minus(retention);
+    int forgotten = 0;
+    lock.lock();
+    try {
+      for (var it = nodes.values().iterator(); it.hasNext(); ) {
+        Node node = it.next();
+        if (!node.connected() && node.lastSeen.isBefore(cutoff)) {
+          it.remove();
+          forgotten++;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (forgotten > 0) {
+      log.debug("forgot {} node(s) disconnected for more than {}", forgotten, retention);
+    }
+    return forgotten;
   }
 
   /**
@@ -1246,6 +1284,9 @@ public final class Controller implements AutoCloseable {
     }
     if (shedding != null) {
       shedding.cancel(false);
+    }
+    if (forgetting != null) {
+      forgetting.cancel(false);
     }
     if (presenceWatch != null) {
       try {

@@ -4,6 +4,7 @@ import io.mcp.core.spi.ConfigStore;
 import io.mcp.core.spi.FleetPresence;
 import io.mcp.core.spi.RolloutPolicy;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -22,6 +23,8 @@ import java.util.Optional;
  *       {@link FleetPresence}; otherwise none (this controller's nodes only)</td></tr>
  *   <tr><td>loadShedding (GOING_AWAY to agents beyond this replica's share)</td><td>{@link
  *       LoadShedding#defaults()}; acts only with a fleet presence showing two or more replicas</td></tr>
+ *   <tr><td>disconnectedNodeRetention (how long a disconnected node stays in the fleet view)</td>
+ *       <td>1 hour; {@link Duration#ZERO} keeps every node forever</td></tr>
  * </table>
  */
 public final class ControllerOptions {
@@ -34,6 +37,7 @@ public final class ControllerOptions {
   private final Clock clock;
   private final FleetPresence fleetPresence;
   private final LoadShedding loadShedding;
+  private final Duration disconnectedNodeRetention;
 
   private ControllerOptions(Builder b) {
     serverOptions = b.serverOptions;
@@ -46,6 +50,7 @@ public final class ControllerOptions {
     fleetPresence = b.fleetPresence != null ? b.fleetPresence
         : b.store instanceof FleetPresence ? (FleetPresence) b.store : null;
     loadShedding = b.loadShedding;
+    disconnectedNodeRetention = b.disconnectedNodeRetention;
   }
 
   /** A builder for a controller serving MCP/1 with {@code serverOptions}, keeping state in {@code store}. */
@@ -90,6 +95,11 @@ public final class ControllerOptions {
     return loadShedding;
   }
 
+  /** How long a disconnected node stays in the fleet view; zero: forever. */
+  public Duration disconnectedNodeRetention() {
+    return disconnectedNodeRetention;
+  }
+
   /** Builds {@link ControllerOptions}. Not thread-safe. */
   public static final class Builder {
     private final ServerOptions serverOptions;
@@ -101,6 +111,7 @@ public final class ControllerOptions {
     private Clock clock = Clock.systemUTC();
     private FleetPresence fleetPresence;
     private LoadShedding loadShedding = LoadShedding.defaults();
+    private Duration disconnectedNodeRetention = Duration.ofHours(1);
 
     private Builder(ServerOptions serverOptions, ConfigStore store) {
       this.serverOptions = Objects.requireNonNull(serverOptions, "serverOptions");
@@ -141,6 +152,23 @@ public final class ControllerOptions {
     /** When to send agents beyond this replica's share GOING_AWAY; {@link LoadShedding#disabled()} never does. */
     public Builder loadShedding(LoadShedding loadShedding) {
       this.loadShedding = Objects.requireNonNull(loadShedding, "loadShedding");
+      return this;
+    }
+
+    /**
+     * How long a node that disconnected stays in {@link Controller#nodes()} before the controller
+     * forgets it (default 1 hour; {@link Duration#ZERO} keeps every node forever). Fleets whose
+     * node ids are not reused (pod names, say) would otherwise grow the controller's memory by one
+     * record per id ever seen. Forgetting is safe: a node that comes back is known again from its
+     * Hello (applied versions) and the store's ledger (its last rejection), so nothing is re-sent
+     * that it rejected.
+     */
+    public Builder disconnectedNodeRetention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isNegative()) {
+        throw new IllegalArgumentException("disconnectedNodeRetention " + retention + " must not be negative");
+      }
+      this.disconnectedNodeRetention = retention;
       return this;
     }
 
