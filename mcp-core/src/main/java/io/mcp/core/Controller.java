@@ -708,7 +708,7 @@ public final class Controller implements AutoCloseable {
         long target = targetFor(node, service);
         if (target > 0 && node.wants(service, target)) {
           pushes.add(new Push(node, service, target));
-          node.sent.computeIfAbsent(service, s -> new HashSet<>()).add(target);
+          node.sent.computeIfAbsent(service, s -> new SentVersions()).add(target);
         }
       }
       out.add(event(FleetEvent.Type.CONNECTED, node, String.join(",", wanted), 0, ""));
@@ -851,13 +851,53 @@ public final class Controller implements AutoCloseable {
     if (node == null || node.session != session) {
       return null; // an old session of a node that reconnected: nothing to do
     }
-    Set<Long> sent = node.sent.get(service);
-    if (sent == null || !sent.contains(version)) {
+    SentVersions sent = node.sent.get(service);
+    int verdict = sent == null ? SentVersions.NEVER_SENT : sent.answer(version);
+    if (verdict == SentVersions.NEVER_SENT) {
       session.close(CloseCode.PROTOCOL_ERROR, what + " for " + service + "@" + version
           + ", which was never sent to node " + node.nodeId);
       return null;
     }
-    return node;
+    return verdict == SentVersions.ANSWERED ? node : null; // SETTLED: a late answer, already superseded
+  }
+
+  /**
+   * The versions of one service pushed to one session and not answered yet. An answer settles its
+   * version and every older one (an agent skips versions superseded while it was applying and
+   * answers in order), so the set holds only what is in flight, at most {@link #MAX_OUTSTANDING}
+   * versions (the oldest are settled beyond that): a node connected for months costs the same as
+   * a new one. Under the controller's lock.
+   */
+  static final class SentVersions {
+    static final int MAX_OUTSTANDING = 64;
+    static final int ANSWERED = 1;
+    static final int SETTLED = 0;
+    static final int NEVER_SENT = -1;
+
+    private final java.util.TreeSet<Long> outstanding = new java.util.TreeSet<>();
+    /** Answers for versions up to here arrive late: they are ignored, not errors. */
+    private long settledUpTo;
+
+    void add(long version) {
+      outstanding.add(version);
+      while (outstanding.size() > MAX_OUTSTANDING) {
+        settledUpTo = Math.max(settledUpTo, outstanding.pollFirst());
+      }
+    }
+
+    /** {@link #ANSWERED} (settles it and older ones), {@link #SETTLED} or {@link #NEVER_SENT}. */
+    int answer(long version) {
+      if (outstanding.contains(version)) {
+        outstanding.headSet(version, true).clear();
+        settledUpTo = Math.max(settledUpTo, version);
+        return ANSWERED;
+      }
+      return version <= settledUpTo ? SETTLED : NEVER_SENT;
+    }
+
+    int outstanding() {
+      return outstanding.size();
+    }
   }
 
   private void answered(String service, long version, String nodeId, String rejection) {
@@ -993,7 +1033,7 @@ public final class Controller implements AutoCloseable {
             Node node = nodes.get(view.nodeId());
             pushed.add(view.nodeId());
             if (node != null && node.connected() && node.wants(service, version.version())) {
-              node.sent.computeIfAbsent(service, s -> new HashSet<>()).add(version.version());
+              node.sent.computeIfAbsent(service, s -> new SentVersions()).add(version.version());
               targets.add(node.session);
               waiting.add(node.nodeId);
             }
@@ -1194,7 +1234,7 @@ public final class Controller implements AutoCloseable {
     String transport = "tcp";
     final Map<String, Long> applied = new HashMap<>();
     final Map<String, NodeView.Rejection> rejections = new HashMap<>();
-    final Map<String, Set<Long>> sent = new HashMap<>();
+    final Map<String, SentVersions> sent = new HashMap<>();
     Health health = Health.UNKNOWN;
     Map<String, Double> metrics = Map.of();
     Instant lastSeen = Instant.EPOCH;
