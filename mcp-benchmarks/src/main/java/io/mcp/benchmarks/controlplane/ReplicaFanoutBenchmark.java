@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.controlplane;
 
+import io.mcp.benchmarks.Machine;
+import io.mcp.benchmarks.Cli;
 import io.mcp.benchmarks.ForkedJvm;
 import io.mcp.core.Controller;
 import io.mcp.core.ControllerOptions;
@@ -77,12 +79,7 @@ public final class ReplicaFanoutBenchmark {
     try {
       options = new Options(Arrays.asList(args));
     } catch (IllegalArgumentException e) {
-      boolean help = "help".equals(e.getMessage());
-      if (!help) {
-        System.err.println(e.getMessage());
-      }
-      System.err.println(USAGE);
-      System.exit(help ? 0 : 2);
+      Cli.exitWithUsage(e, USAGE);
       return;
     }
     System.out.println(Machine.describe());

@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.controlplane;
 
+import io.mcp.benchmarks.Machine;
+import io.mcp.benchmarks.Cli;
 import io.mcp.core.Controller;
 import io.mcp.core.ControllerOptions;
 import io.mcp.core.ServerOptions;
@@ -111,12 +113,7 @@ public final class SqliteApplyBenchmark {
         }
       }
     } catch (IllegalArgumentException e) {
-      boolean help = "help".equals(e.getMessage());
-      if (!help) {
-        System.err.println(e.getMessage());
-      }
-      System.err.println(USAGE);
-      System.exit(help ? 0 : 2);
+      Cli.exitWithUsage(e, USAGE);
       return;
     }
     Files.createDirectories(dir);

@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.grpc;
 
+import io.mcp.benchmarks.Machine;
+import io.mcp.benchmarks.Cli;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -120,12 +122,7 @@ public final class ApplyThroughputBenchmark {
         }
       }
     } catch (IllegalArgumentException e) {
-      boolean help = "help".equals(e.getMessage());
-      if (!help) {
-        System.err.println(e.getMessage());
-      }
-      System.err.println(USAGE);
-      System.exit(help ? 0 : 2);
+      Cli.exitWithUsage(e, USAGE);
       return;
     }
 
@@ -134,7 +131,7 @@ public final class ApplyThroughputBenchmark {
     byte[] echoMessage = new byte[McpApplyTarget.request(config).getSerializedSize()];
     new Random(7).nextBytes(echoMessage);
     System.out.println(MachineFacts.describe());
-    System.out.println(MachineFacts.loadAverage() + " (at start)");
+    System.out.println(Machine.loadAverage() + " (at start)");
     System.out.println(String.format(Locale.ROOT,
         "concurrency %d, warm-up %d s, window %d s, config %d B (ConfigRequest %d B, echo message %d B), "
             + "request ids %s, rounds %d",
@@ -166,7 +163,7 @@ public final class ApplyThroughputBenchmark {
                 "round %d: %-38s %-13s %,9.0f QPS  p50 %7s ms  p99 %7s ms  failures %d%s  (%s)", round,
                 result.target(), mode.label, result.qps(), LatencySamples.millis(result.p50()),
                 LatencySamples.millis(result.p99()), result.failures(),
-                result.firstFailure() == null ? "" : " first: " + result.firstFailure(), MachineFacts.loadAverage()));
+                result.firstFailure() == null ? "" : " first: " + result.firstFailure(), Machine.loadAverage()));
             if (target instanceof McpApplyTarget mcp) {
               System.out.println("         controller's newest version: " + mcp.latestVersion());
             }
@@ -175,7 +172,7 @@ public final class ApplyThroughputBenchmark {
       }
     }
     System.out.println();
-    System.out.println(MachineFacts.loadAverage() + " (at end)");
+    System.out.println(Machine.loadAverage() + " (at end)");
     table(results, concurrency).forEach(System.out::println);
     System.exit(0);
   }

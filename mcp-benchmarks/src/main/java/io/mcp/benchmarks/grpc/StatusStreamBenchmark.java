@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.grpc;
 
+import io.mcp.benchmarks.Machine;
+import io.mcp.benchmarks.Cli;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.mcp.core.Agent;
@@ -126,16 +128,11 @@ public final class StatusStreamBenchmark {
         }
       }
     } catch (IllegalArgumentException e) {
-      boolean help = "help".equals(e.getMessage());
-      if (!help) {
-        System.err.println(e.getMessage());
-      }
-      System.err.println(USAGE);
-      System.exit(help ? 0 : 2);
+      Cli.exitWithUsage(e, USAGE);
       return;
     }
     System.out.println(MachineFacts.describe());
-    System.out.println(MachineFacts.loadAverage() + " (at start)");
+    System.out.println(Machine.loadAverage() + " (at start)");
     System.out.println(String.format(Locale.ROOT, "agents %d, generators %d (one service each), warm-up %d s, window %d s",
         agents, generators, warmupSeconds, seconds));
 
@@ -230,7 +227,7 @@ public final class StatusStreamBenchmark {
           count, appliesInWindow / elapsed, generatedInWindow / elapsed, perSubscriber[perSubscriber.length / 2],
           perSubscriber[0], Arrays.stream(perSubscriber).sum(), lagged, coalesced,
           histogramPercentile(delays, 50), histogramPercentile(delays, 99), errors);
-      System.out.println(row + "  (" + MachineFacts.loadAverage() + ")");
+      System.out.println(row + "  (" + Machine.loadAverage() + ")");
       rows.add(row);
     }
     running.set(false);
@@ -238,7 +235,7 @@ public final class StatusStreamBenchmark {
       thread.join(15_000);
     }
     System.out.println();
-    System.out.println(MachineFacts.loadAverage() + " (at end)");
+    System.out.println(Machine.loadAverage() + " (at end)");
     System.out.println("| subscribers | applies/s | events generated/s | delivered/s per subscriber, median | "
         + "… slowest subscriber | delivered/s, all subscribers | LAGGED notices / events coalesced | "
         + "delay p50 (ms) | delay p99 (ms) | stream errors |");

@@ -1,5 +1,7 @@
 package io.mcp.benchmarks.grpc;
 
+import io.mcp.benchmarks.Machine;
+import io.mcp.benchmarks.Cli;
 import io.mcp.benchmarks.ForkedJvm;
 
 import io.mcp.core.Controller;
@@ -117,19 +119,14 @@ public final class TransportFanoutBenchmark {
         }
       }
     } catch (IllegalArgumentException e) {
-      boolean help = "help".equals(e.getMessage());
-      if (!help) {
-        System.err.println(e.getMessage());
-      }
-      System.err.println(USAGE);
-      System.exit(help ? 0 : 2);
+      Cli.exitWithUsage(e, USAGE);
       return;
     }
     if (grpcConnections < 1) {
       grpcConnections = agents;
     }
     System.out.println(MachineFacts.describe());
-    System.out.println(MachineFacts.loadAverage() + " (at start)");
+    System.out.println(Machine.loadAverage() + " (at start)");
     System.out.println(String.format(Locale.ROOT,
         "agents %d, payload %d B, warm-up %d, rounds %d, pause %d ms, gRPC connections %d", agents, payloadBytes,
         warmup, rounds, pauseMillis, grpcConnections));
@@ -149,7 +146,7 @@ public final class TransportFanoutBenchmark {
           LatencySamples.millis(all.length == 0 ? -1 : all[all.length - 1])));
     }
     System.out.println();
-    System.out.println(MachineFacts.loadAverage() + " (at end)");
+    System.out.println(Machine.loadAverage() + " (at end)");
     System.out.println("| agent transport | agents | rounds ok | apply() median (ms) | apply → all acked, median (ms) "
         + "| best (ms) | worst (ms) |");
     System.out.println("|---|--:|--:|--:|--:|--:|--:|");

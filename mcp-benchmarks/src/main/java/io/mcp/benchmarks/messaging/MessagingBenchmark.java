@@ -1,5 +1,6 @@
 package io.mcp.benchmarks.messaging;
 
+import io.mcp.benchmarks.Machine;
 import io.mcp.core.internal.Transports;
 import io.netty.channel.epoll.Epoll;
 import java.io.BufferedReader;
@@ -11,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -122,9 +122,9 @@ public final class MessagingBenchmark {
   }
 
   private void drive(DriverOptions o) throws Exception {
-    String loadBefore = loadAverage();
+    String loadBefore = Machine.loadAverages(" ");
     System.out.println("# MCP messaging benchmark");
-    System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + cpuModel() + ", "
+    System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + Machine.cpuModel() + ", "
         + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version") + ", " + transport());
     System.out.println("settings: " + o.describe());
     System.out.println("load average before: " + loadBefore);
@@ -150,13 +150,13 @@ public final class MessagingBenchmark {
       Measurement m = o.fork ? fork(o, job, i == 0) : measure(o, job.scenario, job.implementation, job.width);
       results.add(m);
       System.out.printf(Locale.ROOT, "[%d/%d] %s run %d %s: %s (load %s)%n", i + 1, jobs.size(), label(m),
-          job.run, job.implementation.flag, summary(m), loadAverage());
+          job.run, job.implementation.flag, summary(m), Machine.loadAverages(" "));
     }
     System.out.println();
     System.out.println(table(o, results));
     System.out.println(pairedRatios(o, jobs, results));
     System.out.println(details(results));
-    System.out.println("load average after: " + loadAverage());
+    System.out.println("load average after: " + Machine.loadAverages(" "));
   }
 
   private static final class Job {
@@ -402,25 +402,5 @@ public final class MessagingBenchmark {
     return ManagementFactory.getGarbageCollectorMXBeans().stream()
         .map(GarbageCollectorMXBean::getName)
         .collect(Collectors.joining(", "));
-  }
-
-  private static String cpuModel() {
-    try {
-      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-          .filter(l -> l.startsWith("model name"))
-          .map(l -> l.substring(l.indexOf(':') + 1).trim())
-          .findFirst().orElse("unknown CPU");
-    } catch (IOException e) {
-      return "unknown CPU";
-    }
-  }
-
-  private static String loadAverage() {
-    try {
-      return Arrays.stream(Files.readString(Path.of("/proc/loadavg")).trim().split(" "))
-          .limit(3).collect(Collectors.joining(" "));
-    } catch (IOException e) {
-      return "unknown";
-    }
   }
 }

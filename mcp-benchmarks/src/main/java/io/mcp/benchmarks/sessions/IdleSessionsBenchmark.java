@@ -1,11 +1,9 @@
 package io.mcp.benchmarks.sessions;
 
+import io.mcp.benchmarks.Machine;
 import io.mcp.benchmarks.ForkedJvm;
 
 import io.netty.buffer.ByteBufAllocator;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -195,17 +193,7 @@ public final class IdleSessionsBenchmark {
   }
 
   private static String machine() {
-    String cpu = "unknown CPU";
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (line.startsWith("model name")) {
-          cpu = line.substring(line.indexOf(':') + 1).trim();
-          break;
-        }
-      }
-    } catch (IOException e) {
-      // Not Linux: leave it unknown.
-    }
+    String cpu = Machine.cpuModel();
     return String.format(Locale.ROOT, "machine: %d cores (%s), %s %s (%s), Netty transport %s, default allocator %s",
         Runtime.getRuntime().availableProcessors(), cpu, System.getProperty("java.vm.name"),
         System.getProperty("java.runtime.version"), System.getProperty("os.name") + " " + System.getProperty("os.arch"),
