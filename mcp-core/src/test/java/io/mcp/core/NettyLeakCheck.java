@@ -21,7 +21,17 @@ public final class NettyLeakCheck implements AfterAllCallback {
   static final Queue<String> LEAKS = new ConcurrentLinkedQueue<>();
 
   static {
-    ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new RecordingFactory());
+    install();
+  }
+
+  /**
+   * Installs the recording detector factory; idempotent (the static initialiser already did). For
+   * tests that want the detectors in place before the extension runs, such as mcp-it's soak.
+   */
+  public static void install() {
+    if (!(ResourceLeakDetectorFactory.instance() instanceof RecordingFactory)) {
+      ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new RecordingFactory());
+    }
   }
 
   @Override
@@ -34,7 +44,7 @@ public final class NettyLeakCheck implements AfterAllCallback {
   }
 
   /** Runs GC and allocates tracked buffers so the detector polls its queue; returns and clears the leaks. */
-  static List<String> collect() {
+  public static List<String> collect() {
     for (int i = 0; i < 4; i++) {
       System.gc();
       List<ByteBuf> probes = new ArrayList<>();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mcp.core.Agent;
 import io.mcp.core.FleetEvent;
+import io.mcp.core.NettyLeakCheck;
 import io.mcp.core.ReconnectPolicy;
 import io.mcp.core.Session;
 import io.mcp.core.Subscription;
@@ -81,7 +82,7 @@ class SoakTest {
   void churnApplySubscribe_forTheConfiguredMinutes_convergesWithoutGrowth() throws Exception {
     assertThat(ResourceLeakDetector.getLevel()).as("run with -Dio.netty.leakDetection.level=paranoid")
         .isEqualTo(ResourceLeakDetector.Level.PARANOID);
-    NettyLeaks.install();
+    NettyLeakCheck.install();
     try (SqliteConfigStore store = SqliteConfigStore.open(dir.resolve("soak.db"));
         Fleet fleet = new Fleet(store, 2, b -> b)) {
       fleet.startController();
@@ -89,7 +90,7 @@ class SoakTest {
         run(fleet, proxy);
       }
     }
-    List<String> leaks = NettyLeaks.collect();
+    List<String> leaks = NettyLeakCheck.collect();
     assertThat(leaks).as("Netty leak reports").isEmpty();
   }
 
