@@ -197,18 +197,18 @@ final class Interceptors {
         String callId = Long.toHexString(ThreadLocalRandom.current().nextLong());
         String peer = String.valueOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
         String traceparent = headers.get(TRACEPARENT);
-        String traceId = traceparent != null && traceparent.length() >= 35 ? traceparent.substring(3, 35) : "";
+        String traceId = io.mcp.core.internal.LogContext.traceId(traceparent);
         String method = call.getMethodDescriptor().getFullMethodName();
         Consumer<Runnable> withMdc = action -> {
           MDC.put("mcp.call", callId);
           MDC.put("mcp.peer", peer);
-          MDC.put("mcp.trace", traceId);
+          MDC.put(io.mcp.core.internal.LogContext.TRACE, traceId);
           try {
             action.run();
           } finally {
             MDC.remove("mcp.call");
             MDC.remove("mcp.peer");
-            MDC.remove("mcp.trace");
+            MDC.remove(io.mcp.core.internal.LogContext.TRACE);
           }
         };
         ServerCall<Q, R> observed = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
