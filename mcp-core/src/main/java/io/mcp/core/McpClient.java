@@ -92,7 +92,8 @@ public final class McpClient implements AutoCloseable {
    *
    * @return completes with the READY session; fails with the connect error, or with an {@link
    *     McpException} carrying the CLOSE code if the session closed before READY (for example
-   *     UNAUTHENTICATED or HANDSHAKE_TIMEOUT)
+   *     UNAUTHENTICATED or HANDSHAKE_TIMEOUT); a plaintext connection that the peer ends before
+   *     the handshake without a frame fails with a message asking whether the server expects TLS
    */
   public CompletableFuture<Session> connect(SocketAddress address, java.util.Map<String, Long> appliedVersions) {
     CompletableFuture<Session> result = new CompletableFuture<>();
@@ -123,8 +124,10 @@ public final class McpClient implements AutoCloseable {
 
               @Override
               public void onClosed(Session s, SessionClose close) {
-                result.completeExceptionally(new McpException(close.code(),
-                    "session to " + address + " closed before READY: " + close));
+                if (!result.isDone()) {
+                  result.completeExceptionally(new McpException(close.code(),
+                      "session to " + address + " closed before READY: " + close + silentCloseHint(close, tcp)));
+                }
               }
             });
             if (sslContext != null && tcp) {
@@ -142,6 +145,19 @@ public final class McpClient implements AutoCloseable {
       }
     });
     return result;
+  }
+
+  /**
+   * A plaintext TCP connection that ends before READY without a CLOSE carried no frame from the
+   * peer: before READY the only frames a client accepts are the Welcome (which makes it READY) and a
+   * CLOSE (a remote close). The usual cause is a TLS port, whose TLS layer drops the plaintext Hello
+   * as "not an SSL/TLS record" and closes without a word (PROTOCOL.md §10).
+   */
+  private String silentCloseHint(SessionClose close, boolean tcp) {
+    if (close.initiator() != SessionClose.Initiator.TRANSPORT || !tcp || sslContext != null) {
+      return "";
+    }
+    return "; the peer closed the connection before the handshake, without a frame (does the server expect TLS?)";
   }
 
   /** In-VM channels of every client in this JVM share one small group (daemon threads). */

@@ -302,6 +302,8 @@ public final class ServerOptions {
 
   /** Builds {@link ServerOptions}. Not thread-safe. */
   public static final class Builder {
+    private static final long MAX_HEARTBEAT_MILLIS = 0xFFFF_FFFFL;
+
     private String host = "0.0.0.0";
     private int port;
     private String serverId;
@@ -382,10 +384,24 @@ public final class ServerOptions {
       return this;
     }
 
-    /** Bounds the agreed interval is clamped to; default [1 s, 60 s]. */
+    /**
+     * Bounds the agreed interval is clamped to; default [1 s, 60 s]. The agreed interval travels in
+     * {@code Welcome.heartbeat_interval_ms}, a u32 that a client refuses when it is 0 (PROTOCOL.md
+     * §6.5), so the bounds must lie within [1 ms, 4,294,967,295 ms].
+     */
     public Builder heartbeatBounds(Duration min, Duration max) {
       Checks.positive("minHeartbeatInterval", min);
       Checks.positive("maxHeartbeatInterval", max);
+      if (min.compareTo(Duration.ofMillis(1)) < 0) {
+        throw new IllegalArgumentException(
+            "minHeartbeatInterval " + min + " is below 1 ms (the agreed interval is sent in whole ms, never 0)");
+      }
+      if (max.compareTo(Duration.ofMillis(MAX_HEARTBEAT_MILLIS)) > 0) {
+        // Duration.toMillis() overflows beyond about 292 million years: fall back to ISO-8601.
+        String value = max.getSeconds() < Long.MAX_VALUE / 1000 ? max.toMillis() + " ms" : max.toString();
+        throw new IllegalArgumentException("maxHeartbeatInterval " + value + " exceeds "
+            + MAX_HEARTBEAT_MILLIS + " ms (a u32 in the Welcome)");
+      }
       if (min.compareTo(max) > 0) {
         throw new IllegalArgumentException(
             "minHeartbeatInterval " + min.toMillis() + " ms exceeds maxHeartbeatInterval " + max.toMillis() + " ms");

@@ -91,6 +91,12 @@ public final class TestCertificates {
     return client(otherCa, name, subject);
   }
 
+  /** A client certificate for {@code CN=node-1, OU=agent} issued by the trusted CA that expired yesterday. */
+  public KeyPairFiles expiredClient() {
+    return client(ca, "client-expired", "CN=node-1, OU=agent", Instant.now().minus(Duration.ofDays(10)),
+        Instant.now().minus(Duration.ofDays(1)));
+  }
+
   private KeyPairFiles serverIssuedBy(X509Bundle issuer, String name, Instant notBefore, Instant notAfter) {
     return issue(issuer, name, new CertificateBuilder()
         .ecp256()
@@ -104,12 +110,15 @@ public final class TestCertificates {
   }
 
   private KeyPairFiles client(X509Bundle issuer, String name, String subject) {
-    Instant now = Instant.now();
+    return client(issuer, name, subject, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(7)));
+  }
+
+  private KeyPairFiles client(X509Bundle issuer, String name, String subject, Instant notBefore, Instant notAfter) {
     return issue(issuer, name, new CertificateBuilder()
         .ecp256()
         .subject(subject)
-        .notBefore(now.minus(Duration.ofDays(1)))
-        .notAfter(now.plus(Duration.ofDays(7)))
+        .notBefore(notBefore)
+        .notAfter(notAfter)
         .setKeyUsage(true, KeyUsage.digitalSignature)
         .addExtendedKeyUsageClientAuth());
   }
@@ -144,6 +153,15 @@ public final class TestCertificates {
   /** Client TLS trusting the test CA, without a client certificate, verifying the hostname. */
   public TlsOptions clientTls() {
     return TlsOptions.builder().trustedCertificates(caFile).build();
+  }
+
+  /**
+   * Client TLS that trusts {@code server}'s own certificate chain (pinning) instead of the test CA.
+   * The JDK does not check the validity period of a trust anchor, so this accepts an expired server
+   * certificate: the way to reach a server whose certificate the CA-trusting clients reject.
+   */
+  public TlsOptions clientTlsPinning(KeyPairFiles server) {
+    return TlsOptions.builder().trustedCertificates(server.chain()).build();
   }
 
   /** Client TLS trusting the test CA and presenting {@code files}. */
