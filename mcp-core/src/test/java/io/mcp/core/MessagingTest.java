@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.mcp.codec.Close;
 import io.mcp.codec.CloseCode;
+import io.mcp.codec.CodecOptions;
 import io.mcp.codec.Command;
 import io.mcp.codec.Envelope;
 import io.mcp.codec.ErrorCode;
+import io.mcp.codec.Frame;
+import io.mcp.codec.FrameEncoder;
 import io.mcp.core.auth.Authenticators;
+import io.mcp.core.internal.NettySession;
+import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -23,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -58,6 +65,10 @@ class MessagingTest {
           return Reply.of(m.body());
         })
         .onAsync("async-echo", m -> CompletableFuture.completedFuture(Reply.of(m.body())))
+        .on("where", m -> Reply.of(bytes("event loop=" + onEventLoop(m))))
+        .onAsync("async-where", m -> CompletableFuture.completedFuture(Reply.of(bytes("event loop=" + onEventLoop(m)))))
+        // "fill" answers with as many zero bytes as its body names.
+        .onAsync("fill", m -> CompletableFuture.completedFuture(Reply.of(new byte[Integer.parseInt(utf8(m.body()))])))
         .on("note", m -> {
           events.add("note " + utf8(m.body()) + " " + m.headers() + " request=" + m.isRequest());
           return null;
@@ -90,6 +101,11 @@ class MessagingTest {
     }
   }
 
+  /** Whether the caller runs on the event loop of the session {@code m} arrived on. */
+  static boolean onEventLoop(Message m) {
+    return ((NettySession) m.session()).channel().eventLoop().inEventLoop();
+  }
+
   static ByteBuffer bytes(String s) {
     return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
   }
@@ -117,11 +133,21 @@ class MessagingTest {
   }
 
   @Test
-  void nonBlockingHandler_answersFromTheEventLoop() throws Exception {
+  void nonBlockingHandler_runsOnTheSessionsEventLoop() throws Exception {
     Session session = connect(server(ServerOptions.builder()));
 
     assertThat(utf8(session.requestBlocking("async-echo", bytes("fast"), Duration.ofSeconds(10)).body()))
         .isEqualTo("fast");
+    assertThat(utf8(session.requestBlocking("async-where", bytes(""), Duration.ofSeconds(10)).body()))
+        .isEqualTo("event loop=true");
+  }
+
+  @Test
+  void blockingHandler_runsOffTheEventLoop() throws Exception {
+    Session session = connect(server(ServerOptions.builder()));
+
+    assertThat(utf8(session.requestBlocking("where", bytes(""), Duration.ofSeconds(10)).body()))
+        .isEqualTo("event loop=false");
   }
 
   @Test
@@ -212,6 +238,43 @@ class MessagingTest {
   }
 
   @Test
+  void cancelOnTheWire_handlerToldToStop_andNothingIsSentForThatId() throws Exception {
+    ExecutorService oneThread = Executors.newSingleThreadExecutor();
+    closeables.add(oneThread::shutdownNow);
+    McpServer server = server(ServerOptions.builder().handlerExecutor(oneThread));
+    try (RawPeer peer = new RawPeer(new InetSocketAddress("127.0.0.1", server.port()))) {
+      peer.handshake(RawPeer.hello("canceller").build());
+      peer.request(5, "wait-for-cancel", "5".getBytes(StandardCharsets.UTF_8));
+      assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("started 5");
+
+      peer.send(Command.DATA, Envelope.cancel(5).encode());
+      assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("cancelled=true isCancelled=true");
+      // The only handler thread starts 6 after 5's handler returned and handed its result to the
+      // event loop, so an answer to 5, if one were sent, would be written before 6's.
+      peer.request(6, "echo", "6".getBytes(StandardCharsets.UTF_8));
+
+      List<String> answersTo5 = new ArrayList<>();
+      Envelope answer6 = null;
+      for (int i = 0; i < 100 && answer6 == null; i++) {
+        Frame frame = peer.read();
+        if (frame.command() != Command.DATA) {
+          continue; // a heartbeat
+        }
+        Envelope envelope = RawPeer.envelope(frame);
+        if (envelope.correlationId() == 5) {
+          answersTo5.add(envelope.toString());
+        } else if (envelope.correlationId() == 6 && envelope.kind() == Envelope.Kind.RESPONSE) {
+          answer6 = envelope;
+        }
+      }
+
+      assertThat(answer6).as("the RESPONSE to 6").isNotNull();
+      assertThat(utf8(answer6.body())).isEqualTo("6");
+      assertThat(answersTo5).as("RESPONSE or ERROR for the cancelled id 5").isEmpty();
+    }
+  }
+
+  @Test
   void expiredBeforeItsHandlerStarts_neverExecuted() throws Exception {
     ExecutorService oneThread = Executors.newSingleThreadExecutor();
     closeables.add(oneThread::shutdownNow);
@@ -274,6 +337,56 @@ class MessagingTest {
   }
 
   @Test
+  void handlerExecutorSaturated_excessAnsweredOverloaded() throws Exception {
+    ThreadPoolExecutor tiny = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1));
+    closeables.add(tiny::shutdownNow);
+    Session session = connect(server(ServerOptions.builder().handlerExecutor(tiny)));
+    CompletableFuture<Reply> running = session.request("slow", bytes("a"), Duration.ofSeconds(30));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (slowRuns.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    CompletableFuture<Reply> queued = session.request("slow", bytes("b"), Duration.ofSeconds(30));
+
+    // Requests are dispatched in arrival order: "b" holds the queue's only slot when "c" comes.
+    RequestException e = failure(session.request("slow", bytes("c"), Duration.ofSeconds(30)));
+    release.countDown();
+
+    assertThat(e.errorCode()).isEqualTo(ErrorCode.OVERLOADED);
+    assertThat(e.getMessage()).isEqualTo("handler executor is saturated");
+    assertThat(utf8(running.get(10, TimeUnit.SECONDS).body())).isEqualTo("a");
+    assertThat(utf8(queued.get(10, TimeUnit.SECONDS).body())).isEqualTo("b");
+    assertThat(slowRuns.get()).isEqualTo(2);
+  }
+
+  @Test
+  void answersThatDoNotFitTheBudget_peerNeverReads_closedAsSlowConsumer() throws Exception {
+    McpServer server = server(ServerOptions.builder()
+        .maxQueuedBytes(1024 * 1024)
+        .writeBufferWaterMarks(64 * 1024, 256 * 1024)
+        .writeDeadline(Duration.ofSeconds(60))); // so only the budget can end the session
+    try (RawPeer peer = new RawPeer(new InetSocketAddress("127.0.0.1", server.port()), 4096)) {
+      peer.handshake(RawPeer.hello("greedy").build());
+      Session serverSide = server.sessions().iterator().next();
+      // 64 requests for 256 KiB answers each (16 MiB, well above the 1 MiB budget plus what the
+      // sockets buffer), written at once; the peer never reads again.
+      ByteArrayOutputStream requests = new ByteArrayOutputStream();
+      FrameEncoder encoder = FrameEncoder.create(CodecOptions.defaults());
+      for (int id = 1; id <= 64; id++) {
+        requests.write(encoder.encode(Frame.of(Command.DATA,
+            Envelope.request(id, "fill", 0, Map.of(), bytes(String.valueOf(256 * 1024))).encode())));
+      }
+      peer.write(requests.toByteArray());
+
+      SessionClose close = serverSide.closeFuture().get(10, TimeUnit.SECONDS);
+
+      assertThat(close.code()).isEqualTo(CloseCode.SLOW_CONSUMER);
+      assertThat(close.reason()).startsWith(
+          "outbound budget exhausted while answering: outbound budget of 1048576 bytes exhausted");
+    }
+  }
+
+  @Test
   void outstandingLimit_excessFailsLocallyWithoutSending() throws Exception {
     Session session = connect(server(ServerOptions.builder()), ClientOptions.builder("c").maxOutstandingRequests(1));
     CompletableFuture<Reply> a = session.request("slow", bytes("a"), Duration.ofSeconds(30));
@@ -291,9 +404,11 @@ class MessagingTest {
     McpServer server = server(ServerOptions.builder());
     Session session = connect(server);
     CompletableFuture<Reply> pending = session.request("slow", bytes("x"), Duration.ofSeconds(30));
-    while (slowRuns.get() == 0) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (slowRuns.get() == 0 && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
+    assertThat(slowRuns.get()).as("the handler started").isEqualTo(1);
 
     server.sessions().iterator().next().close(CloseCode.GOING_AWAY, "bye");
 

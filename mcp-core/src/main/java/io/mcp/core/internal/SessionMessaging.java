@@ -162,6 +162,8 @@ final class SessionMessaging {
       case RESPONSE: {
         PendingRequest pending = outstanding.remove(envelope.correlationId());
         if (pending != null) {
+          // The one deliberate copy on the receive path (PROTOCOL.md §11.5.11): a future has no point
+          // at which the caller is done with the body, so the pooled payload cannot be lent out.
           ByteBuffer copy = ByteBuffer.allocate(envelope.bodyLength()).put(envelope.body()).flip();
           pending.answer(Reply.of(envelope.headers(), copy));
         }
