@@ -189,6 +189,16 @@ public final class FrameDecoder {
   }
 
   /**
+   * Bytes the decoder holds allocated for unfinished frames: its 5-byte header buffer, plus the
+   * payload array of a frame split across chunks, which is exactly that frame's declared length.
+   * Never more than {@code maxPayloadBytes + 5}, whatever the input: the payload array is allocated
+   * only after the header passed its checks.
+   */
+  public int reservedBytes() {
+    return HEADER_BYTES + (partial != null ? partial.length : 0);
+  }
+
+  /**
    * Signals the end of the stream.
    *
    * @throws McpException PROTOCOL_ERROR if the stream ended mid-frame
