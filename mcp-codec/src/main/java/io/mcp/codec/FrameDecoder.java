@@ -160,12 +160,16 @@ public final class FrameDecoder {
     Command command = Command.lookup(commandCode);
     if (command == null) {
       throw new McpException(
-          CloseCode.PROTOCOL_ERROR, "unknown command " + formatCode(commandCode));
+          CloseCode.PROTOCOL_ERROR,
+          "unknown command " + formatCode(commandCode) + " (allowed: 0x01..0x04 and registered"
+              + " extensions " + formatCode(Command.MIN_EXTENSION_CODE) + ".."
+              + formatCode(Command.MAX_EXTENSION_CODE) + ")");
     }
     if (command.isExtension() && !options.acceptsExtension(commandCode)) {
       throw new McpException(
           CloseCode.PROTOCOL_ERROR,
-          "extension command " + formatCode(commandCode) + " is not registered");
+          "extension command " + formatCode(commandCode) + " is not registered (registered: "
+              + options.acceptedExtensionsText() + ")");
     }
     if (declaredLength > maxPayloadBytes || declaredLength < 0) {
       throw new McpException(
