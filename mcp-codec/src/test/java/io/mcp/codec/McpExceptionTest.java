@@ -42,6 +42,12 @@ class McpExceptionTest {
   }
 
   @Test
+  void javaSerialization_errorCodes_knownOnesResolveToTheirConstants() throws Exception {
+    assertThat(roundTrip(ErrorCode.DEADLINE_EXCEEDED)).isSameAs(ErrorCode.DEADLINE_EXCEEDED);
+    assertThat(roundTrip(ErrorCode.of(4000))).isEqualTo(ErrorCode.of(4000));
+  }
+
+  @Test
   void toString_namesTheCodeAndTheMessage() {
     assertThat(new McpException(CloseCode.GOING_AWAY, "bye"))
         .hasToString("io.mcp.codec.McpException: GOING_AWAY(7): bye");
