@@ -1,6 +1,7 @@
 package io.mcp.examples;
 
 import io.mcp.core.McpServer;
+import io.mcp.core.Message;
 import io.mcp.core.MessageHandlers;
 import io.mcp.core.Reply;
 import io.mcp.core.ServerOptions;
@@ -14,13 +15,15 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code echo-server}: a standalone MCP/1 server that answers every request, of any message type,
- * with a response carrying the request's body — for testing peers written elsewhere against the
+ * with a response carrying the request's body, and sends every one-way message back to its sender
+ * as a one-way message of the same type and body — for testing peers written elsewhere against the
  * reference implementation.
  */
 @Command(
     name = "echo-server",
     mixinStandardHelpOptions = true,
-    description = "Serve MCP/1 and answer every request, of any type, with its own body.")
+    description = "Serve MCP/1: answer every request, of any type, with its own body, and send every"
+        + " one-way message back to its sender.")
 final class EchoServerCommand implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
   String host;
@@ -56,10 +59,7 @@ final class EchoServerCommand implements Callable<Integer> {
         .heartbeatInterval(interval)
         .heartbeatBounds(min(Duration.ofSeconds(1), interval), max(Duration.ofSeconds(60), interval))
         .maxPayloadBytes(maxPayloadBytes)
-        .handlers(MessageHandlers.builder()
-            // Requests of any type are answered with their own body; one-way messages are dropped.
-            .fallback(message -> Reply.of(message.body()))
-            .build());
+        .handlers(MessageHandlers.builder().fallback(EchoServerCommand::echo).build());
     if (idleTimeoutMs != null) {
       options.idleTimeout(Duration.ofMillis(idleTimeoutMs));
     }
@@ -75,6 +75,20 @@ final class EchoServerCommand implements Callable<Integer> {
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * A request is answered with its own body; a one-way message goes back to its sender as a one-way
+   * message of the same type and body (without its headers, which described the way there).
+   */
+  static Reply echo(Message message) {
+    if (message.isRequest()) {
+      return Reply.of(message.body());
+    }
+    // The body is copied before send returns. If the session is closing or its outbound budget is
+    // spent, the echo is dropped: one-way messages carry no promise of delivery.
+    message.session().send(message.type(), message.body());
+    return Reply.empty();
   }
 
   private static Duration min(Duration a, Duration b) {

@@ -6,6 +6,7 @@ import io.mcp.codec.CloseCode;
 import io.mcp.codec.McpException;
 import io.mcp.core.ClientOptions;
 import io.mcp.core.McpClient;
+import io.mcp.core.MessageHandlers;
 import io.mcp.core.Reply;
 import io.mcp.core.Session;
 import io.mcp.core.SessionClose;
@@ -18,8 +19,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -28,7 +31,7 @@ import org.junit.jupiter.api.Test;
 /** Runs {@code echo-server} in a child JVM as a user would, then stops it with SIGTERM. */
 class EchoServerCommandTest {
   @Test
-  void echoServer_printsListening_echoesData_andStopsOnSigterm() throws Exception {
+  void echoServer_printsListening_echoesRequestsAndOneWayMessages_andStopsOnSigterm() throws Exception {
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), "echo-server", "--port", "0", "--token", "t0ken", "--heartbeat-interval-ms", "1000"));
@@ -52,7 +55,14 @@ class EchoServerCommandTest {
       });
       InetSocketAddress address = new InetSocketAddress("127.0.0.1", port.get(30, TimeUnit.SECONDS));
 
-      try (McpClient client = McpClient.create(ClientOptions.builder("tester").token("t0ken").build())) {
+      BlockingQueue<String> oneWay = new LinkedBlockingQueue<>();
+      MessageHandlers received = MessageHandlers.builder().fallback(message -> {
+        oneWay.add((message.isRequest() ? "request " : "one-way ") + message.type() + " "
+            + StandardCharsets.UTF_8.decode(message.body()));
+        return Reply.empty();
+      }).build();
+      try (McpClient client = McpClient.create(
+          ClientOptions.builder("tester").token("t0ken").handlers(received).build())) {
         Session session = client.connect(address).get(10, TimeUnit.SECONDS);
         assertThat(session.heartbeatInterval().toMillis()).isEqualTo(1000);
         for (String type : new String[] {"config.get", "anything-at-all"}) {
@@ -60,6 +70,10 @@ class EchoServerCommandTest {
               Duration.ofSeconds(10));
           assertThat(new String(reply.bodyBytes(), StandardCharsets.UTF_8)).isEqualTo("ping me back");
         }
+        session.send("status.note", ByteBuffer.wrap("one way".getBytes(StandardCharsets.UTF_8)))
+            .get(10, TimeUnit.SECONDS);
+        assertThat(oneWay.poll(10, TimeUnit.SECONDS)).isEqualTo("one-way status.note one way");
+        assertThat(oneWay).isEmpty();
 
         try (McpClient wrong = McpClient.create(ClientOptions.builder("x").token("nope").build())) {
           ExecutionException rejected = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,

@@ -1,5 +1,8 @@
 package io.mcp.codec;
 
+import java.io.InvalidObjectException;
+import java.io.Serializable;
+
 /**
  * The u16 code of a CLOSE frame: why a connection ends.
  *
@@ -12,10 +15,13 @@ package io.mcp.codec;
  *   1000..65535  application-defined
  * </pre>
  *
- * <p>Codes 0..11 are interned constants that may be compared with {@code ==}; compare other codes
- * with {@link #equals(Object)} or by {@link #value()}. Instances are immutable and thread-safe.
+ * <p>Codes 0..11 are interned constants that may be compared with {@code ==}, also after Java
+ * serialization (a deserialized known code resolves to its constant); compare other codes with
+ * {@link #equals(Object)} or by {@link #value()}. Instances are immutable and thread-safe.
  */
-public final class CloseCode {
+public final class CloseCode implements Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** Lowest application-defined code. */
   public static final int MIN_APPLICATION_CODE = 1000;
   /** Highest code (u16). */
@@ -108,6 +114,15 @@ public final class CloseCode {
   /** Whether this code is one that MCP/1 defines (0..11). */
   public boolean isKnown() {
     return value < KNOWN.length;
+  }
+
+  /** Keeps the known codes interned: a deserialized code is the one {@link #of(int)} returns. */
+  private Object readResolve() throws InvalidObjectException {
+    try {
+      return of(value);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidObjectException(e.getMessage());
+    }
   }
 
   @Override

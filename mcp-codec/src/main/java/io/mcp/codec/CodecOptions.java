@@ -81,6 +81,31 @@ public final class CodecOptions {
     return (extensions[bit >>> 6] & (1L << (bit & 63))) != 0;
   }
 
+  /**
+   * The accepted extension commands as ascending codes and runs, for messages: {@code "none"},
+   * {@code "0x81"}, {@code "0x80, 0x90..0x9F"}.
+   */
+  String acceptedExtensionsText() {
+    StringBuilder text = new StringBuilder();
+    int code = Command.MIN_EXTENSION_CODE;
+    while (code <= Command.MAX_EXTENSION_CODE) {
+      if (!acceptsExtension(code)) {
+        code++;
+        continue;
+      }
+      int last = code;
+      while (last < Command.MAX_EXTENSION_CODE && acceptsExtension(last + 1)) {
+        last++;
+      }
+      text.append(text.length() == 0 ? "" : ", ").append(String.format("0x%02X", code));
+      if (last > code) {
+        text.append("..").append(String.format("0x%02X", last));
+      }
+      code = last + 1;
+    }
+    return text.length() == 0 ? "none" : text.toString();
+  }
+
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof CodecOptions)) {

@@ -1,5 +1,8 @@
 package io.mcp.codec;
 
+import java.io.InvalidObjectException;
+import java.io.Serializable;
+
 /**
  * The u16 code of an ERROR envelope: why a request failed. The numbers are those of gRPC's status
  * codes, so a failure means the same thing on both transports.
@@ -20,9 +23,12 @@ package io.mcp.codec;
  * 1000..65535              application-defined
  * </pre>
  *
- * <p>Known codes are interned constants. Instances are immutable and thread-safe.
+ * <p>Known codes are interned constants, also after Java serialization. Instances are immutable
+ * and thread-safe.
  */
-public final class ErrorCode {
+public final class ErrorCode implements Serializable {
+  private static final long serialVersionUID = 1L;
+
   public static final ErrorCode CANCELLED = new ErrorCode(1, "CANCELLED");
   public static final ErrorCode UNKNOWN = new ErrorCode(2, "UNKNOWN");
   public static final ErrorCode INVALID_ARGUMENT = new ErrorCode(3, "INVALID_ARGUMENT");
@@ -77,6 +83,15 @@ public final class ErrorCode {
   /** The name, for example {@code DEADLINE_EXCEEDED}. */
   public String name() {
     return name;
+  }
+
+  /** Keeps the known codes interned: a deserialized code is the one {@link #of(int)} returns. */
+  private Object readResolve() throws InvalidObjectException {
+    try {
+      return of(value);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidObjectException(e.getMessage());
+    }
   }
 
   @Override

@@ -160,12 +160,16 @@ public final class FrameDecoder {
     Command command = Command.lookup(commandCode);
     if (command == null) {
       throw new McpException(
-          CloseCode.PROTOCOL_ERROR, "unknown command " + formatCode(commandCode));
+          CloseCode.PROTOCOL_ERROR,
+          "unknown command " + formatCode(commandCode) + " (allowed: 0x01..0x04 and registered"
+              + " extensions " + formatCode(Command.MIN_EXTENSION_CODE) + ".."
+              + formatCode(Command.MAX_EXTENSION_CODE) + ")");
     }
     if (command.isExtension() && !options.acceptsExtension(commandCode)) {
       throw new McpException(
           CloseCode.PROTOCOL_ERROR,
-          "extension command " + formatCode(commandCode) + " is not registered");
+          "extension command " + formatCode(commandCode) + " is not registered (registered: "
+              + options.acceptedExtensionsText() + ")");
     }
     if (declaredLength > maxPayloadBytes || declaredLength < 0) {
       throw new McpException(
@@ -186,6 +190,16 @@ public final class FrameDecoder {
   /** Bytes of an unfinished frame held by the decoder (header bytes and payload bytes). */
   public int bufferedBytes() {
     return partial != null ? HEADER_BYTES + partialFill : headerFill;
+  }
+
+  /**
+   * Bytes the decoder holds allocated for unfinished frames: its 5-byte header buffer, plus the
+   * payload array of a frame split across chunks, which is exactly that frame's declared length.
+   * Never more than {@code maxPayloadBytes + 5}, whatever the input: the payload array is allocated
+   * only after the header passed its checks.
+   */
+  public int reservedBytes() {
+    return HEADER_BYTES + (partial != null ? partial.length : 0);
   }
 
   /**

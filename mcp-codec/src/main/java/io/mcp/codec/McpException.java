@@ -1,5 +1,8 @@
 package io.mcp.codec;
 
+import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
 import java.util.Objects;
 
 /**
@@ -14,7 +17,8 @@ import java.util.Objects;
 public class McpException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  private final transient CloseCode closeCode;
+  /** Serialized with the exception, so that a deserialized one still carries its code. */
+  private final CloseCode closeCode;
 
   /** Creates an exception with the given code and message. */
   public McpException(CloseCode closeCode, String message) {
@@ -31,6 +35,13 @@ public class McpException extends RuntimeException {
   /** The close code that describes this error on the wire. */
   public final CloseCode closeCode() {
     return closeCode;
+  }
+
+  private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+    in.defaultReadObject();
+    if (closeCode == null) {
+      throw new InvalidObjectException("McpException without a close code");
+    }
   }
 
   @Override

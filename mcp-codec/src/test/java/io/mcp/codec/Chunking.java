@@ -7,14 +7,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 
 /**
  * Test helper: feeds a byte stream to a {@link FrameDecoder} in chunks cut at given offsets, each
  * chunk a fresh buffer of a given kind, and records what the decoder made of it.
  *
- * <p>While feeding it checks what every caller relies on: a chunk is consumed whole, and once the
- * decoder has thrown an {@link McpException} every later call throws one with the same code.
+ * <p>While feeding it checks what every caller relies on: a chunk is consumed whole, the decoder
+ * never reserves more than {@code maxPayloadBytes + 5} bytes (nor less than it buffers), and once
+ * the decoder has thrown an {@link McpException} every later call throws one with the same code.
  */
 final class Chunking {
   /** Filler around a chunk's bytes in the kinds that have any; a decoder must never read it. */
@@ -43,6 +43,19 @@ final class Chunking {
    * none), and the bytes of an unfinished frame it held at the end (0 after a failure).
    */
   record Outcome(List<Frame> frames, CloseCode error, int bufferedBytes) {}
+
+  /**
+   * An {@link Outcome} with the messages a caller sees: that of the failure (null if none), and
+   * that of {@link FrameDecoder#endOfStream()} called after the last chunk (null if it passed).
+   */
+  record Result(Outcome outcome, String errorMessage, String endOfStreamMessage) {}
+
+  /** Watches the decoder's memory while it is fed. */
+  @FunctionalInterface
+  interface Probe {
+    /** Called with {@link FrameDecoder#bufferedBytes()} and {@link FrameDecoder#reservedBytes()}. */
+    void check(int bufferedBytes, int reservedBytes);
+  }
 
   private Chunking() {}
 
@@ -81,6 +94,53 @@ final class Chunking {
     }
   }
 
+  /**
+   * Every way the codec tests cut a stream of {@code length} bytes: not at all, after every byte,
+   * and in two at every offset 0..length (the first and last give an empty chunk).
+   */
+  static List<int[]> everyCutting(int length) {
+    List<int[]> cuttings = new ArrayList<>(length + 3);
+    cuttings.add(whole());
+    cuttings.add(everyByte(length));
+    for (int at = 0; at <= length; at++) {
+      cuttings.add(new int[] {at});
+    }
+    return cuttings;
+  }
+
+  /**
+   * Feeds {@code stream} to a fresh decoder with {@code options} for each of {@link
+   * #everyCutting(int)}, the buffer kind and byte order changing from one cutting to the next, then
+   * ends the stream; checks that every cutting came to the same {@link Result} and returns it.
+   */
+  static Result feedEveryWay(CodecOptions options, byte[] stream) {
+    BufferKind[] kinds = BufferKind.values();
+    List<int[]> cuttings = everyCutting(stream.length);
+    Result first = null;
+    for (int i = 0; i < cuttings.size(); i++) {
+      BufferKind kind = kinds[i % kinds.length];
+      ByteOrder order = (i / kinds.length) % 2 == 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+      FrameDecoder decoder = FrameDecoder.create(options);
+      Result result = fed(decoder, stream, cuttings.get(i), kind, order, boundProbe(decoder));
+      if (result.outcome().error() == null) {
+        String endOfStream = null;
+        try {
+          decoder.endOfStream();
+        } catch (McpException e) {
+          endOfStream = e.getMessage();
+        }
+        result = new Result(result.outcome(), null, endOfStream);
+      }
+      if (first == null) {
+        first = result;
+      } else if (!result.equals(first)) {
+        throw new AssertionError("cut at " + Arrays.toString(cuttings.get(i)) + " (" + kind + ", "
+            + order + ") gave " + result + "; whole gave " + first);
+      }
+    }
+    return first;
+  }
+
   /** Offsets clamped into 0..length and sorted; equal offsets give empty chunks. */
   static int[] cuts(int length, List<Integer> offsets) {
     return offsets.stream().mapToInt(o -> Math.min(Math.max(o, 0), length)).sorted().toArray();
@@ -106,8 +166,9 @@ final class Chunking {
 
   /**
    * Feeds {@code stream} cut at {@code cuts} (sorted offsets) to {@code decoder}, passing {@link
-   * FrameDecoder#bufferedBytes()} to {@code probe} after every chunk and from inside every sink
-   * call. Exceptions other than {@link McpException} propagate.
+   * FrameDecoder#bufferedBytes()} and {@link FrameDecoder#reservedBytes()} to {@code probe} after
+   * every chunk and from inside every sink call. Exceptions other than {@link McpException}
+   * propagate.
    */
   static Outcome feed(
       FrameDecoder decoder,
@@ -115,11 +176,27 @@ final class Chunking {
       int[] cuts,
       BufferKind kind,
       ByteOrder bufferOrder,
-      IntConsumer probe) {
+      Probe probe) {
+    return fed(decoder, stream, cuts, kind, bufferOrder, probe).outcome();
+  }
+
+  /** {@link #feed} with a probe that checks the documented bound, max payload + header. */
+  static Outcome feed(
+      FrameDecoder decoder, byte[] stream, int[] cuts, BufferKind kind, ByteOrder bufferOrder) {
+    return feed(decoder, stream, cuts, kind, bufferOrder, boundProbe(decoder));
+  }
+
+  private static Result fed(
+      FrameDecoder decoder,
+      byte[] stream,
+      int[] cuts,
+      BufferKind kind,
+      ByteOrder bufferOrder,
+      Probe probe) {
     List<Frame> frames = new ArrayList<>();
     Consumer<Frame> sink = frame -> {
       frames.add(frame);
-      probe.accept(decoder.bufferedBytes());
+      probe(decoder, probe);
     };
     int from = 0;
     try {
@@ -131,25 +208,37 @@ final class Chunking {
         if (chunk.position() != limit || chunk.limit() != limit) {
           throw new AssertionError("chunk [" + from + ", " + to + ") not consumed whole: " + chunk);
         }
-        probe.accept(decoder.bufferedBytes());
+        probe(decoder, probe);
         from = to;
       }
     } catch (McpException e) {
       checkFailedForGood(decoder, e.closeCode(), stream);
-      return new Outcome(frames, e.closeCode(), 0);
+      return new Result(new Outcome(frames, e.closeCode(), 0), e.getMessage(), null);
     }
-    return new Outcome(frames, null, decoder.bufferedBytes());
+    return new Result(new Outcome(frames, null, decoder.bufferedBytes()), null, null);
   }
 
-  /** {@link #feed} with a probe that checks the documented bound, max payload + header. */
-  static Outcome feed(
-      FrameDecoder decoder, byte[] stream, int[] cuts, BufferKind kind, ByteOrder bufferOrder) {
+  /** Checks what holds for any decoder: it reserves at least what it buffers. */
+  private static void probe(FrameDecoder decoder, Probe probe) {
+    int buffered = decoder.bufferedBytes();
+    int reserved = decoder.reservedBytes();
+    if (reserved < buffered) {
+      throw new AssertionError("reservedBytes " + reserved + " below bufferedBytes " + buffered);
+    }
+    probe.check(buffered, reserved);
+  }
+
+  /** A probe failing when the decoder buffers or reserves more than max payload + header. */
+  private static Probe boundProbe(FrameDecoder decoder) {
     long bound = (long) decoder.options().maxPayloadBytes() + FrameEncoder.HEADER_BYTES;
-    return feed(decoder, stream, cuts, kind, bufferOrder, buffered -> {
+    return (buffered, reserved) -> {
       if (buffered < 0 || buffered > bound) {
         throw new AssertionError("bufferedBytes " + buffered + " outside 0.." + bound);
       }
-    });
+      if (reserved > bound) {
+        throw new AssertionError("reservedBytes " + reserved + " above " + bound);
+      }
+    };
   }
 
   /** Checks that a failed decoder refuses empty input, more input and the end of the stream. */

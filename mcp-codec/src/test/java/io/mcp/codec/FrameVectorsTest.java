@@ -1,11 +1,12 @@
 package io.mcp.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
+import io.mcp.codec.Chunking.BufferKind;
+import io.mcp.codec.Chunking.Outcome;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,24 +30,20 @@ class FrameVectorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("vectors")
   void vector_oneChunk_decodesAsPublished(TestVectors.Vector v) {
-    check(v, List.of(v.input.length));
+    check(v, Chunking.whole());
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("vectors")
   void vector_oneByteAtATime_decodesAsPublished(TestVectors.Vector v) {
-    List<Integer> sizes = new ArrayList<>();
-    for (int i = 0; i < v.input.length; i++) {
-      sizes.add(1);
-    }
-    check(v, sizes);
+    check(v, Chunking.everyByte(v.input.length));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("vectors")
   void vector_splitAtEveryOffset_decodesAsPublished(TestVectors.Vector v) {
     for (int split = 0; split <= v.input.length; split++) {
-      check(v, List.of(split, v.input.length - split));
+      check(v, new int[] {split});
     }
   }
 
@@ -65,33 +62,19 @@ class FrameVectorsTest {
     assertThat(out.hasRemaining()).isFalse();
   }
 
-  private static void check(TestVectors.Vector v, List<Integer> chunkSizes) {
+  /**
+   * Decodes the vector cut at {@code cuts} with {@link Chunking#feed}, which also checks that every
+   * chunk is consumed whole, the decoder's memory bound, and that a failed decoder stays failed.
+   */
+  private static void check(TestVectors.Vector v, int[] cuts) {
     FrameDecoder decoder = FrameDecoder.create(v.options);
-    List<Frame> frames = new ArrayList<>();
-    McpException error = null;
-    int offset = 0;
-    for (int size : chunkSizes) {
-      ByteBuffer chunk = ByteBuffer.wrap(v.input, offset, size).slice();
-      offset += size;
-      try {
-        decoder.decode(chunk, frames::add);
-      } catch (McpException e) {
-        error = e;
-        break;
-      }
-    }
-    String where = v.name + " chunks " + chunkSizes;
-    assertThat(frames).as(where).isEqualTo(v.frames);
-    if (v.error == null) {
-      if (error != null) {
-        fail(where + ": unexpected " + error);
-      }
-      assertThat(decoder.bufferedBytes()).as(where + " pending").isEqualTo(v.pending);
-      assertThat(decoder.isMidFrame()).as(where + " mid-frame").isEqualTo(v.pending > 0);
-    } else {
-      assertThat(error).as(where + " error").isNotNull();
-      assertThat(error.closeCode()).as(where).isEqualTo(v.error);
-      assertThat(decoder.isFailed()).isTrue();
-    }
+
+    Outcome outcome =
+        Chunking.feed(decoder, v.input, cuts, BufferKind.HEAP_SLICE, ByteOrder.BIG_ENDIAN);
+
+    String where = v.name + " cut at " + Arrays.toString(cuts);
+    assertThat(outcome).as(where).isEqualTo(new Outcome(v.frames, v.error, v.pending));
+    assertThat(decoder.isFailed()).as(where + " failed").isEqualTo(v.error != null);
+    assertThat(decoder.isMidFrame()).as(where + " mid-frame").isEqualTo(v.pending > 0);
   }
 }

@@ -101,6 +101,43 @@ class WirePayloadsTest {
     assertThatThrownBy(() -> Command.extension(4)).isInstanceOf(IllegalArgumentException.class);
   }
 
+  /**
+   * Pins every code MCP/1 defines to the list in the design ("CLOSE: payload = u16 code + UTF-8
+   * reason. Codes: 0 NORMAL, 1 PROTOCOL_ERROR, 2 FRAME_TOO_LARGE, 3 UNAUTHENTICATED,
+   * 4 UNSUPPORTED_VERSION, 5 HANDSHAKE_TIMEOUT, 6 IDLE_TIMEOUT, 7 GOING_AWAY, 8 TOO_MANY_PINGS,
+   * 9 OVERLOADED, 10 INTERNAL_ERROR, 11 SLOW_CONSUMER; 1000+ for applications"): value, name,
+   * constant, and the two bytes on the wire, both ways.
+   */
+  @Test
+  void closeCode_everyDefinedValue_asTheDesignLists() {
+    String[] design = {
+      "NORMAL", "PROTOCOL_ERROR", "FRAME_TOO_LARGE", "UNAUTHENTICATED", "UNSUPPORTED_VERSION",
+      "HANDSHAKE_TIMEOUT", "IDLE_TIMEOUT", "GOING_AWAY", "TOO_MANY_PINGS", "OVERLOADED",
+      "INTERNAL_ERROR", "SLOW_CONSUMER"
+    };
+    CloseCode[] constants = {
+      CloseCode.NORMAL, CloseCode.PROTOCOL_ERROR, CloseCode.FRAME_TOO_LARGE,
+      CloseCode.UNAUTHENTICATED, CloseCode.UNSUPPORTED_VERSION, CloseCode.HANDSHAKE_TIMEOUT,
+      CloseCode.IDLE_TIMEOUT, CloseCode.GOING_AWAY, CloseCode.TOO_MANY_PINGS, CloseCode.OVERLOADED,
+      CloseCode.INTERNAL_ERROR, CloseCode.SLOW_CONSUMER
+    };
+
+    for (int value = 0; value <= 11; value++) {
+      CloseCode code = constants[value];
+      assertThat(code.value()).as(design[value]).isEqualTo(value);
+      assertThat(code.name()).as("code %d", value).isEqualTo(design[value]);
+      assertThat(CloseCode.of(value)).as("code %d", value).isSameAs(code);
+      assertThat(code.isKnown()).as("code %d", value).isTrue();
+      assertThat(code.isApplication()).as("code %d", value).isFalse();
+      String wire = String.format("%04x", value);
+      assertThat(HEX.formatHex(Close.of(code, "").encodePayload())).isEqualTo(wire);
+      assertThat(Close.decode(ByteBuffer.wrap(HEX.parseHex(wire))).code()).isSameAs(code);
+    }
+    assertThat(CloseCode.of(12).isKnown()).isFalse();
+    assertThat(CloseCode.of(999).name()).isEqualTo("RESERVED_999");
+    assertThat(CloseCode.of(1000).isApplication()).isTrue();
+  }
+
   @Test
   void closeCode_knownValuesAreConstants() {
     for (int value = 0; value <= 11; value++) {

@@ -7,6 +7,8 @@ import java.util.List;
  * lists them one per line; no secret value appears in it.
  */
 public final class ConfigException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   private final List<ConfigProblem> problems;
 
   /** An exception reporting {@code problems} (at least one). */

@@ -242,6 +242,8 @@ final class ConfigKeys {
 
   /** Thrown by {@link #parse} with the reason; the caller adds key, value and source. */
   static final class ParseException extends Exception {
+    private static final long serialVersionUID = 1L;
+
     ParseException(String message) {
       super(message, null, false, false);
     }

@@ -2,6 +2,8 @@ package io.mcp.cli;
 
 /** An error for the user: one line on stderr and an exit code. */
 final class CliException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   private final int exitCode;
 
   CliException(int exitCode, String message) {

@@ -104,6 +104,7 @@ class EmbeddingExamplesTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the two agents only have to run while the rollout happens
   void batchesPolicy_oneNodePerWave_inARealRollout() throws Exception {
     try (EmbeddedController controller = EmbeddedController.start("127.0.0.1", dir, apiKeys());
          EmbeddedAgent a = EmbeddedAgent.start("node-1", "payments",
