@@ -17,7 +17,7 @@ import java.util.Objects;
 public final class RequestException extends McpException {
   private static final long serialVersionUID = 1L;
 
-  private final transient ErrorCode errorCode;
+  private final ErrorCode errorCode;
 
   /** A failure with {@code code} and a message. */
   public RequestException(ErrorCode code, String message) {
