@@ -46,9 +46,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -309,10 +311,10 @@ class GrpcControlPlaneTest {
   }
 
   @Test
-  void streamStatusReaderThatNeverReads_serverGivesUpAndReleasesItsSubscription() throws Exception {
-    LinkedBlockingQueue<Throwable> ended = new LinkedBlockingQueue<>();
-    java.util.concurrent.atomic.AtomicReference<ClientCallStreamObserver<StreamRequest>> reader =
-        new java.util.concurrent.atomic.AtomicReference<>();
+  void streamStatusReaderThatNeverReads_serverGivesUp_readerLaterGetsLaggedThenResourceExhausted() throws Exception {
+    List<StatusUpdate> received = new CopyOnWriteArrayList<>();
+    CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    AtomicReference<ClientCallStreamObserver<StreamRequest>> reader = new AtomicReference<>();
     int subscriptionsBefore = controller.subscriptionCount();
     // A fixed 64 KiB window (an explicit window turns off gRPC's automatic window growth).
     io.grpc.ManagedChannel small = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", grpc.port())
@@ -327,18 +329,21 @@ class GrpcControlPlaneTest {
       }
 
       @Override
-      public void onNext(StatusUpdate value) {}
+      public void onNext(StatusUpdate value) {
+        received.add(value);
+      }
 
       @Override
       public void onError(Throwable t) {
-        ended.add(t);
+        ended.complete(t);
       }
 
       @Override
       public void onCompleted() {
-        ended.add(new AssertionError("completed"));
+        ended.complete(new AssertionError("completed normally"));
       }
     });
+    await("the stream's subscription", () -> controller.subscriptionCount() == subscriptionsBefore + 1);
     McpClient noisy = McpClient.create(ClientOptions.builder("noisy").serviceName("payments").token("agent-token").build());
     closeables.add(noisy);
     Session session = noisy.connect(new InetSocketAddress("127.0.0.1", controller.port())).get(10, TimeUnit.SECONDS);
@@ -350,7 +355,7 @@ class GrpcControlPlaneTest {
     byte[] healthy = report.setHealth(Health.HEALTHY).build().toByteArray();
     byte[] degraded = report.setHealth(Health.DEGRADED).build().toByteArray();
 
-    long deadline = System.nanoTime() + WAIT.toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     for (int i = 0; controller.subscriptionCount() > subscriptionsBefore && System.nanoTime() < deadline; i++) {
       var sent = session.send(ControlMessages.STATUS, ByteBuffer.wrap(i % 2 == 0 ? degraded : healthy));
       if (i % 100 == 0) {
@@ -359,10 +364,33 @@ class GrpcControlPlaneTest {
     }
     // The server gave up on the reader and released its subscription: its memory for the call is
     // bounded (queue + coalesced + what HTTP/2 flow control lets through).
-    assertThat(controller.subscriptionCount()).isEqualTo(subscriptionsBefore);
+    assertThat(controller.subscriptionCount()).as("subscription released").isEqualTo(subscriptionsBefore);
 
-    assertThat(ended).as("nothing completed the call normally").isEmpty();
-    assertThat(reader.get()).isNotNull();
+    reader.get().request(Integer.MAX_VALUE); // the reader wakes up and reads what was sent to it
+    Throwable end = ended.get(10, TimeUnit.SECONDS);
+
+    assertThat(end).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(e.getStatus().getDescription())
+          .startsWith("status reader read nothing for 500 ms (statusLagTimeout) while ")
+          .endsWith(" updates were waiting (statusQueueLimit 16); they were dropped");
+    });
+    assertThat(received).first().extracting(StatusUpdate::getKind).isEqualTo(StatusUpdate.Kind.SNAPSHOT_END);
+    assertThat(received).extracting(StatusUpdate::getSequence).as("nothing written was lost on the way")
+        .isEqualTo(java.util.stream.LongStream.rangeClosed(1, received.size()).boxed().toList());
+    assertThat(received).filteredOn(u -> u.getKind() == StatusUpdate.Kind.HEALTH_CHANGED).isNotEmpty();
+    StatusUpdate last = received.get(received.size() - 1);
+    assertThat(last.getKind()).as("the last update says how many were dropped").isEqualTo(StatusUpdate.Kind.LAGGED);
+    assertThat(Long.parseLong(last.getDetail())).isPositive();
+    assertThat(end.getMessage()).contains("while " + last.getDetail() + " updates were waiting");
+  }
+
+  static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(condition.getAsBoolean()).as(what).isTrue();
   }
 
   @Test
