@@ -15,12 +15,14 @@ import io.grpc.stub.StreamObserver;
 import io.mcp.core.Agent;
 import io.mcp.core.AgentOptions;
 import io.mcp.core.ClientOptions;
+import io.mcp.core.ConfigListener;
 import io.mcp.core.ControlMessages;
 import io.mcp.core.Controller;
 import io.mcp.core.ControllerOptions;
 import io.mcp.core.Identity;
 import io.mcp.core.InMemoryConfigStore;
 import io.mcp.core.McpClient;
+import io.mcp.core.NodeView;
 import io.mcp.core.ReconnectPolicy;
 import io.mcp.core.ServerOptions;
 import io.mcp.core.Session;
@@ -94,9 +96,16 @@ class GrpcControlPlaneTest {
   }
 
   Agent agent(String nodeId, boolean overGrpc, List<String> applied) {
+    return agent(nodeId, overGrpc,
+        (s, v, c) -> applied.add(nodeId + "@" + v + "=" + StandardCharsets.UTF_8.decode(c)));
+  }
+
+  Agent agent(String nodeId, boolean overGrpc, ConfigListener listener) {
     AgentOptions.Builder options = AgentOptions.builder(nodeId).services("payments").token("agent-token")
         .reconnectPolicy(ReconnectPolicy.builder().initialBackoff(Duration.ofMillis(20)).build())
-        .configListener((s, v, c) -> applied.add(nodeId + "@" + v + "=" + StandardCharsets.UTF_8.decode(c)));
+        // The shortest heartbeat the server allows, so an RTT sample comes within a second.
+        .client(c -> c.heartbeatInterval(Duration.ofSeconds(1)))
+        .configListener(listener);
     if (overGrpc) {
       options.transport(GrpcAgentTransport.create(null)).endpoint(new InetSocketAddress("127.0.0.1", grpc.port()));
     } else {
@@ -137,7 +146,78 @@ class GrpcControlPlaneTest {
     assertThat(nodes).extracting(NodeInfo::getNodeId, NodeInfo::getTransport)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("grpc-node", "grpc"),
             org.assertj.core.groups.Tuple.tuple("tcp-node", "tcp"));
-    assertThat(overGrpc.session().orElseThrow().lastRtt()).isNotNull();
+    // Heartbeats cross the gRPC relay: whichever end of the session is idle for an interval first
+    // pings, and the PONG gives it an RTT sample (the other end, which answered, has none yet).
+    Session agentSide = overGrpc.session().orElseThrow();
+    java.util.function.Supplier<java.util.Optional<Duration>> rtt = () -> agentSide.lastRtt().or(() ->
+        controller.nodes().stream().filter(n -> n.nodeId().equals("grpc-node")).findFirst().flatMap(NodeView::rtt));
+    await("an RTT sample on the gRPC session", () -> rtt.get().isPresent());
+    assertThat(rtt.get().orElseThrow()).isPositive();
+  }
+
+  @Test
+  void applyWithWait_nodeWhoseListenerRejects_reportedAsRejectedWithItsReason() throws Exception {
+    List<String> applied = new CopyOnWriteArrayList<>();
+    agent("good-node", false, applied);
+    agent("bad-node", true, (s, v, c) -> {
+      throw new IllegalArgumentException("limit must be a number");
+    });
+    awaitConnected(2);
+
+    ConfigResponse response = admin.blocking().applyConfiguration(apply("payments", "limit=x")
+        .setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
+
+    assertThat(response.getRollout().getSatisfied()).isFalse();
+    assertThat(response.getRollout().getAckedList()).containsExactly("good-node");
+    assertThat(response.getRollout().getRejectedMap()).containsOnlyKeys("bad-node");
+    assertThat(response.getRollout().getRejectedMap().get("bad-node")).contains("limit must be a number");
+    assertThat(response.getRollout().getTimedOutList()).isEmpty();
+    assertThat(applied).containsExactly("good-node@1=limit=x");
+  }
+
+  @Test
+  void streamStatusForOneNode_carriesOnlyThatNodesEvents() throws Exception {
+    agent("node-1", false, new CopyOnWriteArrayList<>());
+    agent("node-2", true, new CopyOnWriteArrayList<>());
+    awaitConnected(2);
+    LinkedBlockingQueue<StatusUpdate> updates = new LinkedBlockingQueue<>();
+    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    closeables.add(() -> context.cancel(null));
+    context.run(() -> admin.streaming().streamStatus(StreamRequest.newBuilder().setNodeId("node-2").build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(StatusUpdate value) {
+            updates.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        }));
+    List<StatusUpdate> seen = new ArrayList<>();
+    seen.add(updates.poll(10, TimeUnit.SECONDS));
+    seen.add(updates.poll(10, TimeUnit.SECONDS));
+    assertThat(seen).extracting(StatusUpdate::getKind)
+        .containsExactly(StatusUpdate.Kind.SNAPSHOT, StatusUpdate.Kind.SNAPSHOT_END);
+
+    // Both nodes apply two versions; node-1's events of version 1 are emitted before node-2's of
+    // version 2 (the second apply starts once both acked the first), so they had their chance.
+    for (String data : new String[] {"one", "two"}) {
+      ConfigResponse response = admin.blocking().applyConfiguration(apply("payments", data)
+          .setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
+      assertThat(response.getRollout().getAckedList()).containsExactlyInAnyOrder("node-1", "node-2");
+    }
+    StatusUpdate update;
+    do {
+      update = updates.poll(10, TimeUnit.SECONDS);
+      seen.add(update);
+    } while (update != null && !(update.getKind() == StatusUpdate.Kind.APPLIED && update.getVersion() == 2));
+
+    assertThat(update).as("node-2 applied version 2").isNotNull();
+    assertThat(seen).filteredOn(StatusUpdate::hasNode).isNotEmpty()
+        .allSatisfy(u -> assertThat(u.getNode().getNodeId()).isEqualTo("node-2"));
   }
 
   @Test
