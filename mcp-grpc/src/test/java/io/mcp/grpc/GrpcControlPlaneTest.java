@@ -313,18 +313,50 @@ class GrpcControlPlaneTest {
     assertThat(controller.history("payments", 10)).isEmpty();
   }
 
-  @Test
-  void metadataAboveTheLimit_refused_andTheServerKeepsServing() {
-    io.grpc.Metadata big = new io.grpc.Metadata();
-    big.put(io.grpc.Metadata.Key.of("x-padding", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "x".repeat(10 * 1024));
+  /** A ListNodes call carrying one {@code x-padding} header of {@code bytes} characters; its status. */
+  static Status listNodesWithHeader(ControlPlaneClient client, int bytes) {
+    io.grpc.Metadata padding = new io.grpc.Metadata();
+    padding.put(io.grpc.Metadata.Key.of("x-padding", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "x".repeat(bytes));
+    try {
+      client.blocking().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(padding))
+          .listNodes(ListNodesRequest.getDefaultInstance());
+      return Status.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus();
+    }
+  }
 
-    assertThatThrownBy(() -> admin.blocking().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(big))
-        .applyConfiguration(apply("payments", "x").build()))
-        .isInstanceOf(StatusRuntimeException.class)
-        .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
-        .isNotEqualTo(Status.Code.OK);
-    assertThat(controller.history("payments", 10)).as("nothing was applied").isEmpty();
-    assertThat(admin.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount()).isZero();
+  /**
+   * grpc-java's client refuses, before sending, a header block above the server's advertised
+   * SETTINGS_MAX_HEADER_LIST_SIZE (which is maxInboundMetadataBytes): INTERNAL "http2 exception",
+   * caused by Netty's HeaderListSizeException naming the limit. (A client that ignores the setting
+   * is answered by the server itself: ConnectionLimitsTest.)
+   */
+  static void assertHeaderListTooLarge(Status status, int limit) {
+    assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(status.getDescription()).isEqualTo("http2 exception");
+    assertThat(status.getCause()).hasMessage("Header size exceeded max allowed size (" + limit + ")");
+  }
+
+  @Test
+  void metadataUnderTheDefault8KiB_accepted_above_refused_andTheServerKeepsServing() {
+    assertThat(listNodesWithHeader(admin, 7 * 1024).getCode()).isEqualTo(Status.Code.OK);
+    assertHeaderListTooLarge(listNodesWithHeader(admin, 10 * 1024), 8192);
+    assertThat(listNodesWithHeader(admin, 0).getCode()).as("the connection still serves").isEqualTo(Status.Code.OK);
+  }
+
+  @Test
+  void maxInboundMetadataBytes_appliedToTheServer() {
+    GrpcControlPlaneServer small = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").maxInboundMetadataBytes(4 * 1024).build()).start();
+    try (ControlPlaneClient client = ControlPlaneClient.create("127.0.0.1", small.port(), "admin-token", null, WAIT)) {
+      assertThat(listNodesWithHeader(client, 3 * 1024).getCode()).isEqualTo(Status.Code.OK);
+      assertHeaderListTooLarge(listNodesWithHeader(client, 5 * 1024), 4096);
+      assertThat(listNodesWithHeader(admin, 5 * 1024).getCode()).as("the default server takes it")
+          .isEqualTo(Status.Code.OK);
+    } finally {
+      small.shutdown(Duration.ofSeconds(2));
+    }
   }
 
   @Test
