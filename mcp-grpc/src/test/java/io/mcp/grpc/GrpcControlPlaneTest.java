@@ -9,6 +9,10 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
@@ -546,5 +550,76 @@ class GrpcControlPlaneTest {
         .setService("mcp.controlplane.v1.ControlPlane").build());
 
     assertThat(response.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+  }
+
+  @Test
+  void reflection_listsTheControlPlaneAndHealthServices() throws Exception {
+    CompletableFuture<List<String>> services = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(admin.channel())
+        .serverReflectionInfo(new StreamObserver<ServerReflectionResponse>() {
+          @Override
+          public void onNext(ServerReflectionResponse response) {
+            services.complete(response.getListServicesResponse().getServiceList().stream()
+                .map(ServiceResponse::getName).toList());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            services.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
+    requests.onCompleted();
+
+    assertThat(services.get(10, TimeUnit.SECONDS))
+        .contains("mcp.controlplane.v1.ControlPlane", "grpc.health.v1.Health");
+  }
+
+  /** The name of a thread of {@code group}'s. */
+  static String threadOf(io.netty.channel.EventLoopGroup group) throws Exception {
+    return group.next().submit(() -> Thread.currentThread().getName()).get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void byDefault_theGrpcServerRunsOnTheMcpServersEventLoops_andItsShutdownLeavesThemRunning() throws Exception {
+    GrpcControlPlaneServer shared = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").build()).start();
+    try (ControlPlaneClient client = ControlPlaneClient.create("127.0.0.1", shared.port(), "admin-token", null, WAIT)) {
+      assertThat(shared.eventLoopGroup()).isSameAs(controller.server().eventLoopGroup());
+      assertThat(threadOf(shared.eventLoopGroup())).startsWith("mcp-server-");
+      assertThat(client.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount()).isZero();
+    } finally {
+      shared.shutdown(Duration.ofSeconds(2));
+    }
+    assertThat(controller.server().eventLoopGroup().isShuttingDown()).isFalse();
+    assertThat(admin.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount())
+        .as("the other gRPC server on the same loops still serves").isZero();
+  }
+
+  @Test
+  void shareEventLoopsFalse_ownEventLoops_servesCallsAndAgents_andShutsThemDown() throws Exception {
+    GrpcControlPlaneServer own = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").shareEventLoops(false).build()).start();
+    io.netty.channel.EventLoopGroup group = own.eventLoopGroup();
+    try (ControlPlaneClient client = ControlPlaneClient.create("127.0.0.1", own.port(), "admin-token", null, WAIT)) {
+      assertThat(group).isNotSameAs(controller.server().eventLoopGroup());
+      assertThat(threadOf(group)).startsWith("mcp-grpc-");
+      Agent agent = Agent.create(AgentOptions.builder("own-loops-node").services("payments").token("agent-token")
+          .configListener((s, v, c) -> { }).transport(GrpcAgentTransport.create(null))
+          .endpoint(new InetSocketAddress("127.0.0.1", own.port())).build()).start();
+      closeables.add(agent);
+      awaitConnected(1);
+      assertThat(client.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList())
+          .extracting(NodeInfo::getNodeId, NodeInfo::getTransport)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("own-loops-node", "grpc"));
+      agent.close();
+    } finally {
+      own.shutdown(Duration.ofSeconds(2));
+    }
+    assertThat(group.awaitTermination(10, TimeUnit.SECONDS)).as("its own loops end with it").isTrue();
+    assertThat(controller.server().eventLoopGroup().isShuttingDown()).isFalse();
   }
 }
