@@ -62,7 +62,8 @@ public final class ControlPlaneClient implements AutoCloseable {
    * A client of {@code host:port}.
    *
    * @param token the bearer token (empty for none, for example under mutual TLS)
-   * @param tls TLS settings, or {@code null} for plaintext
+   * @param tls TLS settings, or {@code null} for plaintext; {@link TlsOptions#verifyHostname()} is honoured
+   * @throws IllegalArgumentException if a TLS file is missing or unreadable, naming it
    * @param deadline the deadline of every call made through {@link #blocking()} and {@link #async()}
    */
   public static ControlPlaneClient create(String host, int port, String token, TlsOptions tls, Duration deadline) {

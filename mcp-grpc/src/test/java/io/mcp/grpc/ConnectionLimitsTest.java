@@ -53,7 +53,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The HTTP/2 connection limits of the gRPC server, driven by a raw HTTP/2 client over loopback:
  * keepalive enforcement, the rapid-reset guard and maximum connection age each end the offending
- * connection with a GOAWAY naming the reason, while a well-behaved client keeps working.
+ * connection with a GOAWAY naming the reason, while a well-behaved client keeps working. Also the
+ * handshake timeout (a silent socket is closed), the grace after maximum age (calls in flight
+ * finish within it, not after), and the header list limit against a client that ignores it.
  */
 class ConnectionLimitsTest {
   private Controller controller;
