@@ -100,6 +100,17 @@ public final class TlsOptions {
    * @throws IllegalArgumentException if the chain or key is missing or unreadable, naming the file
    */
   public SslContext newServerContext() {
+    return build(newServerContextBuilder(), "server");
+  }
+
+  /**
+   * The builder behind {@link #newServerContext()}, for a transport that adds its own settings
+   * before building (gRPC adds ALPN for HTTP/2): JDK provider, these files, protocols and client
+   * authentication.
+   *
+   * @throws IllegalArgumentException if the chain or key is missing or unreadable, naming the file
+   */
+  public SslContextBuilder newServerContextBuilder() {
     if (certificateChain == null || privateKey == null) {
       throw new IllegalArgumentException("a TLS server needs certificateChain and privateKey");
     }
@@ -122,8 +133,8 @@ public final class TlsOptions {
         default:
           builder.clientAuth(ClientAuth.NONE);
       }
-      return builder.build();
-    } catch (SSLException | IllegalArgumentException e) {
+      return builder;
+    } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("cannot build TLS server context: " + e.getMessage(), e);
     }
   }
@@ -134,6 +145,17 @@ public final class TlsOptions {
    * @throws IllegalArgumentException if a configured file is missing or unreadable, naming it
    */
   public SslContext newClientContext() {
+    return build(newClientContextBuilder(), "client");
+  }
+
+  /**
+   * The builder behind {@link #newClientContext()}, for a transport that adds its own settings
+   * before building: JDK provider, these files and protocols, and hostname verification
+   * ({@code HTTPS} endpoint identification, or none).
+   *
+   * @throws IllegalArgumentException if a configured file is missing or unreadable, naming it
+   */
+  public SslContextBuilder newClientContextBuilder() {
     try {
       SslContextBuilder builder =
           SslContextBuilder.forClient().sslProvider(SslProvider.JDK).protocols(protocols);
@@ -151,9 +173,17 @@ public final class TlsOptions {
       } else {
         builder.endpointIdentificationAlgorithm(null);
       }
+      return builder;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot build TLS client context: " + e.getMessage(), e);
+    }
+  }
+
+  private static SslContext build(SslContextBuilder builder, String side) {
+    try {
       return builder.build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("cannot build TLS client context: " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot build TLS " + side + " context: " + e.getMessage(), e);
     }
   }
 

@@ -12,7 +12,10 @@ import io.mcp.core.TlsOptions;
 import io.mcp.grpc.proto.ConfigRequest;
 import io.mcp.grpc.proto.ConfigResponse;
 import io.mcp.grpc.proto.ControlPlaneGrpc;
+import io.netty.handler.ssl.DelegatingSslContext;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +23,9 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 
 /**
  * A client of the ControlPlane gRPC API: blocking and async stubs with the caller's bearer token and
@@ -57,7 +62,8 @@ public final class ControlPlaneClient implements AutoCloseable {
    * A client of {@code host:port}.
    *
    * @param token the bearer token (empty for none, for example under mutual TLS)
-   * @param tls TLS settings, or {@code null} for plaintext
+   * @param tls TLS settings, or {@code null} for plaintext; {@link TlsOptions#verifyHostname()} is honoured
+   * @throws IllegalArgumentException if a TLS file is missing or unreadable, naming it
    * @param deadline the deadline of every call made through {@link #blocking()} and {@link #async()}
    */
   public static ControlPlaneClient create(String host, int port, String token, TlsOptions tls, Duration deadline) {
@@ -73,18 +79,36 @@ public final class ControlPlaneClient implements AutoCloseable {
     return new ControlPlaneClient(builder.build(), Objects.requireNonNull(token, "token"), deadline);
   }
 
-  static io.netty.handler.ssl.SslContext clientContext(TlsOptions tls) {
+  /**
+   * The client context: {@link TlsOptions#newClientContextBuilder()} (its file checks, JDK provider,
+   * protocols, trust and client certificate) with gRPC's HTTP/2 ALPN and ciphers on top.
+   *
+   * <p>{@link TlsOptions#verifyHostname()} false is honoured: grpc-netty switches on HTTPS endpoint
+   * identification for an engine that has none, so each engine gets an empty algorithm instead,
+   * which the JDK takes as "no hostname check". The chain is verified all the same.
+   */
+  static SslContext clientContext(TlsOptions tls) {
+    SslContextBuilder builder = tls.newClientContextBuilder(); // names a missing or unreadable file
+    SslContext context;
     try {
-      SslContextBuilder builder = GrpcSslContexts.forClient().protocols(tls.protocols());
-      if (tls.trustedCertificates() != null) {
-        builder.trustManager(tls.trustedCertificates().toFile());
-      }
-      if (tls.certificateChain() != null && tls.privateKey() != null) {
-        builder.keyManager(tls.certificateChain().toFile(), tls.privateKey().toFile());
-      }
-      return builder.build();
+      context = GrpcSslContexts.configure(builder, SslProvider.JDK).build();
     } catch (SSLException | IllegalArgumentException e) {
       throw new IllegalArgumentException("cannot build gRPC TLS client context: " + e.getMessage(), e);
+    }
+    return tls.verifyHostname() ? context : new WithoutHostnameVerification(context);
+  }
+
+  /** Sets an empty endpoint identification algorithm on every engine, before grpc-netty looks at it. */
+  private static final class WithoutHostnameVerification extends DelegatingSslContext {
+    WithoutHostnameVerification(SslContext context) {
+      super(context);
+    }
+
+    @Override
+    protected void initEngine(SSLEngine engine) {
+      SSLParameters parameters = engine.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("");
+      engine.setSSLParameters(parameters);
     }
   }
 

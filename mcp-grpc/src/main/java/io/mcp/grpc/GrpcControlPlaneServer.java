@@ -18,8 +18,8 @@ import io.mcp.core.internal.Transports;
 import io.mcp.core.spi.Authenticator;
 import io.mcp.grpc.proto.ControlPlaneGrpc;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -131,25 +131,16 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
     return new GrpcControlPlaneServer(controller, options);
   }
 
+  /**
+   * The server context: {@link TlsOptions#newServerContextBuilder()} (its file checks, JDK provider,
+   * protocols and client authentication) with gRPC's HTTP/2 ALPN and ciphers on top.
+   */
   static io.netty.handler.ssl.SslContext sslContext(TlsOptions tls) {
-    if (tls.certificateChain() == null || tls.privateKey() == null) {
-      throw new IllegalArgumentException("a TLS gRPC server needs certificateChain and privateKey");
-    }
+    SslContextBuilder builder = tls.newServerContextBuilder(); // names a missing or unreadable file
     try {
-      SslContextBuilder builder = GrpcSslContexts.configure(
-          SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile()))
-          .protocols(tls.protocols());
-      if (tls.trustedCertificates() != null) {
-        builder.trustManager(tls.trustedCertificates().toFile());
-      }
-      builder.clientAuth(switch (tls.clientAuth()) {
-        case REQUIRE -> ClientAuth.REQUIRE;
-        case OPTIONAL -> ClientAuth.OPTIONAL;
-        default -> ClientAuth.NONE;
-      });
-      return builder.build();
+      return GrpcSslContexts.configure(builder, SslProvider.JDK).build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("cannot build gRPC TLS context: " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot build gRPC TLS server context: " + e.getMessage(), e);
     }
   }
 

@@ -166,6 +166,11 @@ public final class GrpcServerOptions {
       return this;
     }
 
+    /**
+     * Serves over TLS with {@code tls} (null: plaintext): its files, protocols and client
+     * authentication, as {@link TlsOptions#newServerContextBuilder()} reads them, plus HTTP/2 ALPN.
+     * Checked when the server is created; a missing file is named.
+     */
     public Builder tls(TlsOptions tls) {
       this.tls = tls;
       return this;

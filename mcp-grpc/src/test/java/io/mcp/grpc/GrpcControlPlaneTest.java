@@ -9,18 +9,24 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.mcp.core.Agent;
 import io.mcp.core.AgentOptions;
 import io.mcp.core.ClientOptions;
+import io.mcp.core.ConfigListener;
 import io.mcp.core.ControlMessages;
 import io.mcp.core.Controller;
 import io.mcp.core.ControllerOptions;
 import io.mcp.core.Identity;
 import io.mcp.core.InMemoryConfigStore;
 import io.mcp.core.McpClient;
+import io.mcp.core.NodeView;
 import io.mcp.core.ReconnectPolicy;
 import io.mcp.core.ServerOptions;
 import io.mcp.core.Session;
@@ -46,9 +52,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,9 +100,16 @@ class GrpcControlPlaneTest {
   }
 
   Agent agent(String nodeId, boolean overGrpc, List<String> applied) {
+    return agent(nodeId, overGrpc,
+        (s, v, c) -> applied.add(nodeId + "@" + v + "=" + StandardCharsets.UTF_8.decode(c)));
+  }
+
+  Agent agent(String nodeId, boolean overGrpc, ConfigListener listener) {
     AgentOptions.Builder options = AgentOptions.builder(nodeId).services("payments").token("agent-token")
         .reconnectPolicy(ReconnectPolicy.builder().initialBackoff(Duration.ofMillis(20)).build())
-        .configListener((s, v, c) -> applied.add(nodeId + "@" + v + "=" + StandardCharsets.UTF_8.decode(c)));
+        // The shortest heartbeat the server allows, so an RTT sample comes within a second.
+        .client(c -> c.heartbeatInterval(Duration.ofSeconds(1)))
+        .configListener(listener);
     if (overGrpc) {
       options.transport(GrpcAgentTransport.create(null)).endpoint(new InetSocketAddress("127.0.0.1", grpc.port()));
     } else {
@@ -135,7 +150,78 @@ class GrpcControlPlaneTest {
     assertThat(nodes).extracting(NodeInfo::getNodeId, NodeInfo::getTransport)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("grpc-node", "grpc"),
             org.assertj.core.groups.Tuple.tuple("tcp-node", "tcp"));
-    assertThat(overGrpc.session().orElseThrow().lastRtt()).isNotNull();
+    // Heartbeats cross the gRPC relay: whichever end of the session is idle for an interval first
+    // pings, and the PONG gives it an RTT sample (the other end, which answered, has none yet).
+    Session agentSide = overGrpc.session().orElseThrow();
+    java.util.function.Supplier<java.util.Optional<Duration>> rtt = () -> agentSide.lastRtt().or(() ->
+        controller.nodes().stream().filter(n -> n.nodeId().equals("grpc-node")).findFirst().flatMap(NodeView::rtt));
+    await("an RTT sample on the gRPC session", () -> rtt.get().isPresent());
+    assertThat(rtt.get().orElseThrow()).isPositive();
+  }
+
+  @Test
+  void applyWithWait_nodeWhoseListenerRejects_reportedAsRejectedWithItsReason() throws Exception {
+    List<String> applied = new CopyOnWriteArrayList<>();
+    agent("good-node", false, applied);
+    agent("bad-node", true, (s, v, c) -> {
+      throw new IllegalArgumentException("limit must be a number");
+    });
+    awaitConnected(2);
+
+    ConfigResponse response = admin.blocking().applyConfiguration(apply("payments", "limit=x")
+        .setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
+
+    assertThat(response.getRollout().getSatisfied()).isFalse();
+    assertThat(response.getRollout().getAckedList()).containsExactly("good-node");
+    assertThat(response.getRollout().getRejectedMap()).containsOnlyKeys("bad-node");
+    assertThat(response.getRollout().getRejectedMap().get("bad-node")).contains("limit must be a number");
+    assertThat(response.getRollout().getTimedOutList()).isEmpty();
+    assertThat(applied).containsExactly("good-node@1=limit=x");
+  }
+
+  @Test
+  void streamStatusForOneNode_carriesOnlyThatNodesEvents() throws Exception {
+    agent("node-1", false, new CopyOnWriteArrayList<>());
+    agent("node-2", true, new CopyOnWriteArrayList<>());
+    awaitConnected(2);
+    LinkedBlockingQueue<StatusUpdate> updates = new LinkedBlockingQueue<>();
+    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    closeables.add(() -> context.cancel(null));
+    context.run(() -> admin.streaming().streamStatus(StreamRequest.newBuilder().setNodeId("node-2").build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(StatusUpdate value) {
+            updates.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {}
+
+          @Override
+          public void onCompleted() {}
+        }));
+    List<StatusUpdate> seen = new ArrayList<>();
+    seen.add(updates.poll(10, TimeUnit.SECONDS));
+    seen.add(updates.poll(10, TimeUnit.SECONDS));
+    assertThat(seen).extracting(StatusUpdate::getKind)
+        .containsExactly(StatusUpdate.Kind.SNAPSHOT, StatusUpdate.Kind.SNAPSHOT_END);
+
+    // Both nodes apply two versions; node-1's events of version 1 are emitted before node-2's of
+    // version 2 (the second apply starts once both acked the first), so they had their chance.
+    for (String data : new String[] {"one", "two"}) {
+      ConfigResponse response = admin.blocking().applyConfiguration(apply("payments", data)
+          .setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL)).build());
+      assertThat(response.getRollout().getAckedList()).containsExactlyInAnyOrder("node-1", "node-2");
+    }
+    StatusUpdate update;
+    do {
+      update = updates.poll(10, TimeUnit.SECONDS);
+      seen.add(update);
+    } while (update != null && !(update.getKind() == StatusUpdate.Kind.APPLIED && update.getVersion() == 2));
+
+    assertThat(update).as("node-2 applied version 2").isNotNull();
+    assertThat(seen).filteredOn(StatusUpdate::hasNode).isNotEmpty()
+        .allSatisfy(u -> assertThat(u.getNode().getNodeId()).isEqualTo("node-2"));
   }
 
   @Test
@@ -231,18 +317,50 @@ class GrpcControlPlaneTest {
     assertThat(controller.history("payments", 10)).isEmpty();
   }
 
-  @Test
-  void metadataAboveTheLimit_refused_andTheServerKeepsServing() {
-    io.grpc.Metadata big = new io.grpc.Metadata();
-    big.put(io.grpc.Metadata.Key.of("x-padding", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "x".repeat(10 * 1024));
+  /** A ListNodes call carrying one {@code x-padding} header of {@code bytes} characters; its status. */
+  static Status listNodesWithHeader(ControlPlaneClient client, int bytes) {
+    io.grpc.Metadata padding = new io.grpc.Metadata();
+    padding.put(io.grpc.Metadata.Key.of("x-padding", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "x".repeat(bytes));
+    try {
+      client.blocking().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(padding))
+          .listNodes(ListNodesRequest.getDefaultInstance());
+      return Status.OK;
+    } catch (StatusRuntimeException e) {
+      return e.getStatus();
+    }
+  }
 
-    assertThatThrownBy(() -> admin.blocking().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(big))
-        .applyConfiguration(apply("payments", "x").build()))
-        .isInstanceOf(StatusRuntimeException.class)
-        .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
-        .isNotEqualTo(Status.Code.OK);
-    assertThat(controller.history("payments", 10)).as("nothing was applied").isEmpty();
-    assertThat(admin.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount()).isZero();
+  /**
+   * grpc-java's client refuses, before sending, a header block above the server's advertised
+   * SETTINGS_MAX_HEADER_LIST_SIZE (which is maxInboundMetadataBytes): INTERNAL "http2 exception",
+   * caused by Netty's HeaderListSizeException naming the limit. (A client that ignores the setting
+   * is answered by the server itself: ConnectionLimitsTest.)
+   */
+  static void assertHeaderListTooLarge(Status status, int limit) {
+    assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(status.getDescription()).isEqualTo("http2 exception");
+    assertThat(status.getCause()).hasMessage("Header size exceeded max allowed size (" + limit + ")");
+  }
+
+  @Test
+  void metadataUnderTheDefault8KiB_accepted_above_refused_andTheServerKeepsServing() {
+    assertThat(listNodesWithHeader(admin, 7 * 1024).getCode()).isEqualTo(Status.Code.OK);
+    assertHeaderListTooLarge(listNodesWithHeader(admin, 10 * 1024), 8192);
+    assertThat(listNodesWithHeader(admin, 0).getCode()).as("the connection still serves").isEqualTo(Status.Code.OK);
+  }
+
+  @Test
+  void maxInboundMetadataBytes_appliedToTheServer() {
+    GrpcControlPlaneServer small = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").maxInboundMetadataBytes(4 * 1024).build()).start();
+    try (ControlPlaneClient client = ControlPlaneClient.create("127.0.0.1", small.port(), "admin-token", null, WAIT)) {
+      assertThat(listNodesWithHeader(client, 3 * 1024).getCode()).isEqualTo(Status.Code.OK);
+      assertHeaderListTooLarge(listNodesWithHeader(client, 5 * 1024), 4096);
+      assertThat(listNodesWithHeader(admin, 5 * 1024).getCode()).as("the default server takes it")
+          .isEqualTo(Status.Code.OK);
+    } finally {
+      small.shutdown(Duration.ofSeconds(2));
+    }
   }
 
   @Test
@@ -309,10 +427,10 @@ class GrpcControlPlaneTest {
   }
 
   @Test
-  void streamStatusReaderThatNeverReads_serverGivesUpAndReleasesItsSubscription() throws Exception {
-    LinkedBlockingQueue<Throwable> ended = new LinkedBlockingQueue<>();
-    java.util.concurrent.atomic.AtomicReference<ClientCallStreamObserver<StreamRequest>> reader =
-        new java.util.concurrent.atomic.AtomicReference<>();
+  void streamStatusReaderThatNeverReads_serverGivesUp_readerLaterGetsLaggedThenResourceExhausted() throws Exception {
+    List<StatusUpdate> received = new CopyOnWriteArrayList<>();
+    CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    AtomicReference<ClientCallStreamObserver<StreamRequest>> reader = new AtomicReference<>();
     int subscriptionsBefore = controller.subscriptionCount();
     // A fixed 64 KiB window (an explicit window turns off gRPC's automatic window growth).
     io.grpc.ManagedChannel small = io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", grpc.port())
@@ -327,18 +445,21 @@ class GrpcControlPlaneTest {
       }
 
       @Override
-      public void onNext(StatusUpdate value) {}
+      public void onNext(StatusUpdate value) {
+        received.add(value);
+      }
 
       @Override
       public void onError(Throwable t) {
-        ended.add(t);
+        ended.complete(t);
       }
 
       @Override
       public void onCompleted() {
-        ended.add(new AssertionError("completed"));
+        ended.complete(new AssertionError("completed normally"));
       }
     });
+    await("the stream's subscription", () -> controller.subscriptionCount() == subscriptionsBefore + 1);
     McpClient noisy = McpClient.create(ClientOptions.builder("noisy").serviceName("payments").token("agent-token").build());
     closeables.add(noisy);
     Session session = noisy.connect(new InetSocketAddress("127.0.0.1", controller.port())).get(10, TimeUnit.SECONDS);
@@ -350,7 +471,7 @@ class GrpcControlPlaneTest {
     byte[] healthy = report.setHealth(Health.HEALTHY).build().toByteArray();
     byte[] degraded = report.setHealth(Health.DEGRADED).build().toByteArray();
 
-    long deadline = System.nanoTime() + WAIT.toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     for (int i = 0; controller.subscriptionCount() > subscriptionsBefore && System.nanoTime() < deadline; i++) {
       var sent = session.send(ControlMessages.STATUS, ByteBuffer.wrap(i % 2 == 0 ? degraded : healthy));
       if (i % 100 == 0) {
@@ -359,10 +480,33 @@ class GrpcControlPlaneTest {
     }
     // The server gave up on the reader and released its subscription: its memory for the call is
     // bounded (queue + coalesced + what HTTP/2 flow control lets through).
-    assertThat(controller.subscriptionCount()).isEqualTo(subscriptionsBefore);
+    assertThat(controller.subscriptionCount()).as("subscription released").isEqualTo(subscriptionsBefore);
 
-    assertThat(ended).as("nothing completed the call normally").isEmpty();
-    assertThat(reader.get()).isNotNull();
+    reader.get().request(Integer.MAX_VALUE); // the reader wakes up and reads what was sent to it
+    Throwable end = ended.get(10, TimeUnit.SECONDS);
+
+    assertThat(end).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      assertThat(e.getStatus().getDescription())
+          .startsWith("status reader read nothing for 500 ms (statusLagTimeout) while ")
+          .endsWith(" updates were waiting (statusQueueLimit 16); they were dropped");
+    });
+    assertThat(received).first().extracting(StatusUpdate::getKind).isEqualTo(StatusUpdate.Kind.SNAPSHOT_END);
+    assertThat(received).extracting(StatusUpdate::getSequence).as("nothing written was lost on the way")
+        .isEqualTo(java.util.stream.LongStream.rangeClosed(1, received.size()).boxed().toList());
+    assertThat(received).filteredOn(u -> u.getKind() == StatusUpdate.Kind.HEALTH_CHANGED).isNotEmpty();
+    StatusUpdate last = received.get(received.size() - 1);
+    assertThat(last.getKind()).as("the last update says how many were dropped").isEqualTo(StatusUpdate.Kind.LAGGED);
+    assertThat(Long.parseLong(last.getDetail())).isPositive();
+    assertThat(end.getMessage()).contains("while " + last.getDetail() + " updates were waiting");
+  }
+
+  static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(condition.getAsBoolean()).as(what).isTrue();
   }
 
   @Test
@@ -406,5 +550,76 @@ class GrpcControlPlaneTest {
         .setService("mcp.controlplane.v1.ControlPlane").build());
 
     assertThat(response.getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+  }
+
+  @Test
+  void reflection_listsTheControlPlaneAndHealthServices() throws Exception {
+    CompletableFuture<List<String>> services = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(admin.channel())
+        .serverReflectionInfo(new StreamObserver<ServerReflectionResponse>() {
+          @Override
+          public void onNext(ServerReflectionResponse response) {
+            services.complete(response.getListServicesResponse().getServiceList().stream()
+                .map(ServiceResponse::getName).toList());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            services.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
+    requests.onCompleted();
+
+    assertThat(services.get(10, TimeUnit.SECONDS))
+        .contains("mcp.controlplane.v1.ControlPlane", "grpc.health.v1.Health");
+  }
+
+  /** The name of a thread of {@code group}'s. */
+  static String threadOf(io.netty.channel.EventLoopGroup group) throws Exception {
+    return group.next().submit(() -> Thread.currentThread().getName()).get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void byDefault_theGrpcServerRunsOnTheMcpServersEventLoops_andItsShutdownLeavesThemRunning() throws Exception {
+    GrpcControlPlaneServer shared = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").build()).start();
+    try (ControlPlaneClient client = ControlPlaneClient.create("127.0.0.1", shared.port(), "admin-token", null, WAIT)) {
+      assertThat(shared.eventLoopGroup()).isSameAs(controller.server().eventLoopGroup());
+      assertThat(threadOf(shared.eventLoopGroup())).startsWith("mcp-server-");
+      assertThat(client.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount()).isZero();
+    } finally {
+      shared.shutdown(Duration.ofSeconds(2));
+    }
+    assertThat(controller.server().eventLoopGroup().isShuttingDown()).isFalse();
+    assertThat(admin.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesCount())
+        .as("the other gRPC server on the same loops still serves").isZero();
+  }
+
+  @Test
+  void shareEventLoopsFalse_ownEventLoops_servesCallsAndAgents_andShutsThemDown() throws Exception {
+    GrpcControlPlaneServer own = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").shareEventLoops(false).build()).start();
+    io.netty.channel.EventLoopGroup group = own.eventLoopGroup();
+    try (ControlPlaneClient client = ControlPlaneClient.create("127.0.0.1", own.port(), "admin-token", null, WAIT)) {
+      assertThat(group).isNotSameAs(controller.server().eventLoopGroup());
+      assertThat(threadOf(group)).startsWith("mcp-grpc-");
+      Agent agent = Agent.create(AgentOptions.builder("own-loops-node").services("payments").token("agent-token")
+          .configListener((s, v, c) -> { }).transport(GrpcAgentTransport.create(null))
+          .endpoint(new InetSocketAddress("127.0.0.1", own.port())).build()).start();
+      closeables.add(agent);
+      awaitConnected(1);
+      assertThat(client.blocking().listNodes(ListNodesRequest.getDefaultInstance()).getNodesList())
+          .extracting(NodeInfo::getNodeId, NodeInfo::getTransport)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("own-loops-node", "grpc"));
+      agent.close();
+    } finally {
+      own.shutdown(Duration.ofSeconds(2));
+    }
+    assertThat(group.awaitTermination(10, TimeUnit.SECONDS)).as("its own loops end with it").isTrue();
+    assertThat(controller.server().eventLoopGroup().isShuttingDown()).isFalse();
   }
 }

@@ -18,7 +18,12 @@ import io.mcp.core.TestCertificates;
 import io.mcp.core.TlsOptions;
 import io.mcp.grpc.proto.ListNodesRequest;
 import java.net.InetSocketAddress;
+import io.netty.pkitesting.CertificateBuilder;
+import io.netty.pkitesting.CertificateBuilder.KeyUsage;
+import io.netty.pkitesting.X509Bundle;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,7 +33,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** TLS on the gRPC port: the right CA works; wrong CA, expired certificate and plaintext fail. */
+/**
+ * TLS on the gRPC port: the right CA works; wrong CA, expired server or client certificate, a
+ * certificate for another host and plaintext fail; missing files are named.
+ */
 class GrpcTlsTest {
   @TempDir
   Path dir;
@@ -168,6 +176,104 @@ class GrpcTlsTest {
   void tlsWithoutAKeyPair_refusedWhenTheServerIsCreated() {
     assertThatThrownBy(() -> GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
         .tls(TlsOptions.builder().build()).build()))
-        .hasMessage("a TLS gRPC server needs certificateChain and privateKey");
+        .hasMessage("a TLS server needs certificateChain and privateKey");
+  }
+
+  @Test
+  void missingTlsFiles_refusedNamingTheFile() {
+    Path missing = dir.resolve("missing.pem");
+    TestCertificates.KeyPairFiles server = certificates.server();
+    assertThatThrownBy(() -> GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .tls(TlsOptions.builder().keyPair(missing, server.key()).build()).build()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cannot build TLS server context: certificateChain file " + missing + " is missing or unreadable");
+    assertThatThrownBy(() -> ControlPlaneClient.create("localhost", 1, "", TlsOptions.builder()
+        .trustedCertificates(missing).build(), Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("cannot build TLS client context: trustedCertificates file " + missing + " is missing or unreadable");
+  }
+
+  /** A CA of this test's own, for certificates TestCertificates does not make. */
+  private static final class OwnCa {
+    final Path dir;
+    final X509Bundle ca;
+    final Path caFile;
+
+    OwnCa(Path dir) throws Exception {
+      this.dir = dir;
+      Instant now = Instant.now();
+      this.ca = new CertificateBuilder().ecp256().subject("CN=GrpcTlsTest CA")
+          .notBefore(now.minus(Duration.ofDays(1))).notAfter(now.plus(Duration.ofDays(30)))
+          .setIsCertificateAuthority(true).setKeyUsage(true, KeyUsage.keyCertSign, KeyUsage.cRLSign)
+          .buildSelfSigned();
+      this.caFile = Files.writeString(dir.resolve("own-ca.pem"), ca.getCertificatePEM());
+    }
+
+    TestCertificates.KeyPairFiles client(String name, String subject, Instant notBefore, Instant notAfter)
+        throws Exception {
+      return issue(name, new CertificateBuilder().ecp256().subject(subject).notBefore(notBefore).notAfter(notAfter)
+          .setKeyUsage(true, KeyUsage.digitalSignature).addExtendedKeyUsageClientAuth());
+    }
+
+    TestCertificates.KeyPairFiles server(String name, String dnsName) throws Exception {
+      Instant now = Instant.now();
+      return issue(name, new CertificateBuilder().ecp256().subject("CN=" + dnsName).addSanDnsName(dnsName)
+          .notBefore(now.minus(Duration.ofDays(1))).notAfter(now.plus(Duration.ofDays(7)))
+          .setKeyUsage(true, KeyUsage.digitalSignature).addExtendedKeyUsageServerAuth());
+    }
+
+    private TestCertificates.KeyPairFiles issue(String name, CertificateBuilder builder) throws Exception {
+      X509Bundle bundle = builder.buildIssuedBy(ca);
+      return new TestCertificates.KeyPairFiles(Files.writeString(dir.resolve(name + ".pem"),
+          bundle.getCertificatePathPEM()), Files.writeString(dir.resolve(name + "-key.pem"),
+          bundle.getPrivateKeyPEM()), bundle);
+    }
+  }
+
+  @Test
+  void expiredClientCertificate_refusedUnderMutualTls_whileAValidOneFromTheSameCaWorks() throws Exception {
+    OwnCa own = new OwnCa(dir);
+    Instant now = Instant.now();
+    TestCertificates.KeyPairFiles valid = own.client("ops-valid", "CN=ops,OU=admin",
+        now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(7)));
+    TestCertificates.KeyPairFiles expired = own.client("ops-expired", "CN=ops,OU=admin",
+        now.minus(Duration.ofDays(10)), now.minus(Duration.ofDays(1)));
+    List<AuthenticationRequest> authenticated = new CopyOnWriteArrayList<>();
+    Authenticator mtls = io.mcp.core.auth.MtlsAuthenticator.rolesFromOrganizationalUnits();
+    GrpcControlPlaneServer grpc = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1")
+        .authenticator(request -> {
+          authenticated.add(request);
+          return mtls.authenticate(request);
+        })
+        .tls(TlsOptions.builder().keyPair(certificates.server().chain(), certificates.server().key())
+            .trustedCertificates(own.caFile).clientAuth(TlsOptions.ClientAuthMode.REQUIRE).build()).build()).start();
+    try {
+      assertThat(call(grpc, certificates.clientTls(expired))).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(authenticated).as("the handshake failed before any call").isEmpty();
+      assertThat(call(grpc, certificates.clientTls(valid))).isEqualTo(Status.Code.OK);
+      assertThat(authenticated).singleElement()
+          .satisfies(r -> assertThat(r.peerCertificates().get(0).getSubjectX500Principal().getName()).contains("CN=ops"));
+    } finally {
+      grpc.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void verifyHostname_onRefusesACertificateForAnotherName_offAcceptsIt() throws Exception {
+    OwnCa own = new OwnCa(dir);
+    TestCertificates.KeyPairFiles elsewhere = own.server("elsewhere", "elsewhere.example");
+    GrpcControlPlaneServer grpc = GrpcControlPlaneServer.create(controller, GrpcServerOptions.builder()
+        .host("127.0.0.1").tls(TlsOptions.builder().keyPair(elsewhere.chain(), elsewhere.key()).build()).build())
+        .start();
+    TlsOptions verifying = TlsOptions.builder().trustedCertificates(own.caFile).build();
+    try {
+      assertThat(call(grpc, verifying)).as("localhost is not elsewhere.example").isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(call(grpc, verifying.toBuilder().verifyHostname(false).build())).isEqualTo(Status.Code.OK);
+      assertThat(call(grpc, TlsOptions.builder().trustedCertificates(certificates.caFile()).verifyHostname(false)
+          .build())).as("the chain is still verified").isEqualTo(Status.Code.UNAVAILABLE);
+    } finally {
+      grpc.shutdown(Duration.ofSeconds(2));
+    }
   }
 }
