@@ -44,6 +44,8 @@ public final class GrpcTracing {
   private static final AttributeKey<Long> GRPC_STATUS = AttributeKey.longKey("rpc.grpc.status_code");
 
   private static final TextMapGetter<Metadata> GETTER = new TextMapGetter<>() {
+    // Still abstract in TextMapGetter, so it must be implemented; OTel deprecated it for callers.
+    @SuppressWarnings("deprecation")
     @Override
     public Iterable<String> keys(Metadata carrier) {
       return carrier.keys();

@@ -44,6 +44,8 @@ public final class McpTracing implements Telemetry {
 
   private static final TextMapSetter<Map<String, String>> SETTER = (carrier, key, value) -> carrier.put(key, value);
   private static final TextMapGetter<Map<String, String>> GETTER = new TextMapGetter<>() {
+    // Still abstract in TextMapGetter, so it must be implemented; OTel deprecated it for callers.
+    @SuppressWarnings("deprecation")
     @Override
     public Iterable<String> keys(Map<String, String> carrier) {
       return carrier.keySet();
