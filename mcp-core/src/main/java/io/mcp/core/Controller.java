@@ -4,7 +4,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.mcp.codec.CloseCode;
 import io.mcp.codec.ErrorCode;
 import io.mcp.core.internal.EventHub;
-import io.mcp.core.internal.HandlerPools;
 import io.mcp.core.internal.NettySession;
 import io.mcp.core.proto.ApplyRequest;
 import io.mcp.core.proto.ApplyResponse;
@@ -39,8 +38,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -93,9 +94,13 @@ public final class Controller implements AutoCloseable {
   private final Map<String, ReentrantLock> applyLocks = new ConcurrentHashMap<>();
   /** awaitRollout callers by service; each keeps its own counts, updated per answer in O(1). */
   private final Map<String, List<Waiter>> waiters = new HashMap<>();
+  /** Waiters decided under the lock, completed by {@link #unlock()} once it is released. */
+  private final List<Runnable> decidedWaiters = new ArrayList<>();
   private final ScheduledExecutorService rolloutExecutor;
-  private final ExecutorService eventExecutor;
+  /** Completes {@link #rolloutFuture} futures, so their callers' dependent stages run off the lock and the event pool. */
+  private final ExecutorService waiterExecutor;
   private final EventHub events;
+
   private AutoCloseable storeWatch;
   /** The server options' telemetry: it receives the control-plane hooks too. */
   private final Telemetry telemetry;
@@ -112,8 +117,12 @@ public final class Controller implements AutoCloseable {
     this.store = options.store();
     this.telemetry = options.serverOptions().telemetry();
     this.rolloutExecutor = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("mcp-rollout", true));
-    this.eventExecutor = HandlerPools.newPool("mcp-events");
-    this.events = new EventHub(eventExecutor, options.subscriberBufferSize(), options.clock());
+    ThreadPoolExecutor waiters = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        new DefaultThreadFactory("mcp-rollout-waiters", true));
+    waiters.allowCoreThreadTimeOut(true);
+    this.waiterExecutor = waiters;
+    this.events = new EventHub("mcp-events", EventHub.defaultThreads(), options.subscriberBufferSize(),
+        options.clock());
     this.presence = options.fleetPresence().orElse(null);
     this.presenceExecutor = presence == null ? null
         : Executors.newSingleThreadExecutor(new DefaultThreadFactory("mcp-presence", true));
@@ -203,12 +212,32 @@ public final class Controller implements AutoCloseable {
         }
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     if (forgotten > 0) {
       log.debug("forgot {} node(s) disconnected for more than {}", forgotten, retention);
     }
     return forgotten;
+  }
+
+  /**
+   * Releases the controller's lock; the outermost release then completes the awaitRollout futures
+   * decided under it. Those futures have no dependent stages of users (see {@link #rolloutFuture}),
+   * so completing them here only wakes the waiting threads: nothing foreign runs under the lock or
+   * on the caller's thread, and no executor is needed that a slow listener could occupy.
+   */
+  private void unlock() {
+    List<Runnable> complete = null;
+    if (lock.getHoldCount() == 1 && !decidedWaiters.isEmpty()) {
+      complete = new ArrayList<>(decidedWaiters);
+      decidedWaiters.clear();
+    }
+    lock.unlock();
+    if (complete != null) {
+      for (Runnable completion : complete) {
+        completion.run();
+      }
+    }
   }
 
   /**
@@ -265,7 +294,7 @@ public final class Controller implements AutoCloseable {
         return;
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     NodeView view = remoteView(remote);
     if (!change.connected()) {
@@ -300,7 +329,7 @@ public final class Controller implements AutoCloseable {
       all.addAll(local.stream().map(n -> n.nodeId).toList());
       local.sort(Comparator.comparing((Node n) -> n.connectedAt).reversed());
     } finally {
-      lock.unlock();
+      unlock();
     }
     int replicas = fleet.replicaIds().size();
     int excess = options.loadShedding().excess(local.size(), all.size(), replicas);
@@ -390,7 +419,7 @@ public final class Controller implements AutoCloseable {
         try {
           known = service(version.service()).highestStarted >= version.version();
         } finally {
-          lock.unlock();
+          unlock();
         }
         if (!known) {
           startRollout(version, options.defaultPolicy());
@@ -426,7 +455,7 @@ public final class Controller implements AutoCloseable {
     try {
       return service(service).released;
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -444,7 +473,7 @@ public final class Controller implements AutoCloseable {
         views.put(node.nodeId, node.view());
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     if (presence != null) {
       FleetPresence.Fleet fleet = null;
@@ -511,26 +540,30 @@ public final class Controller implements AutoCloseable {
    * Waits until {@code condition} holds for {@code version} of {@code service}, every target node
    * has answered, or {@code timeout} passed, and reports which connected nodes acknowledged it (or
    * a newer version), which rejected it (with their reasons), and which did neither in time.
+   *
+   * <p>The wait ends as soon as the answers arrive, whatever fleet listeners are doing: it shares no
+   * thread with event delivery.
    */
   public RolloutResult awaitRollout(String service, long version, RolloutCondition condition, Duration timeout) {
-    CompletableFuture<RolloutResult> future = rolloutFuture(service, version, condition);
+    Waiter waiter = register(service, version, condition);
     try {
-      return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return waiter.decided.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       lock.lock();
       try {
-        List<Waiter> list = waiters.getOrDefault(service, List.of());
-        for (Waiter waiter : list) {
-          if (waiter.future == future) {
-            list.remove(waiter);
-            int targets = waiter.acked.size() + waiter.rejected.size() + waiter.pending.size();
-            return waiter.result(waiter.acked.size()
-                >= (int) Math.ceil(targets * condition.percentRequired() / 100.0));
+        if (waiter.result != null) {
+          return waiter.result; // decided meanwhile; its completion is under way
+        }
+        List<Waiter> list = waiters.get(service);
+        if (list != null) {
+          list.remove(waiter);
+          if (list.isEmpty()) {
+            waiters.remove(service);
           }
         }
-        return evaluate(service, version, condition, true);
+        return waiter.result(waiter.satisfied());
       } finally {
-        lock.unlock();
+        unlock();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -540,53 +573,36 @@ public final class Controller implements AutoCloseable {
     }
   }
 
-  /** The asynchronous form of {@link #awaitRollout}: completes once the condition holds or every target answered. */
+  /**
+   * The asynchronous form of {@link #awaitRollout}: completes once the condition holds or every
+   * target answered. Completes on the
+   * controller's {@code mcp-rollout-waiters} thread (or the caller's, after {@link #shutdown}), so
+   * dependent stages added without an executor run there: keep them short.
+   */
   public CompletableFuture<RolloutResult> rolloutFuture(String service, long version, RolloutCondition condition) {
+    return register(service, version, condition).decided.thenApplyAsync(r -> r, task -> {
+      try {
+        waiterExecutor.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        task.run(); // shut down: complete here rather than never
+      }
+    });
+  }
+
+  private Waiter register(String service, long version, RolloutCondition condition) {
     lock.lock();
     try {
-      Waiter waiter = new Waiter(service, version, condition, new CompletableFuture<>());
+      Waiter waiter = new Waiter(service, version, condition);
       for (Node node : nodes.values()) {
         waiter.consider(node);
       }
-      if (!waiter.decided()) {
+      if (!waiter.decide(false)) {
         waiters.computeIfAbsent(service, s -> new ArrayList<>()).add(waiter);
       }
-      return waiter.future;
+      return waiter;
     } finally {
-      lock.unlock();
+      unlock();
     }
-  }
-
-  /** Under the lock: the result if decided (or {@code force}), else null. */
-  private RolloutResult evaluate(String service, long version, RolloutCondition condition, boolean force) {
-    Set<String> acked = new TreeSet<>();
-    Map<String, String> rejected = new TreeMap<>();
-    Set<String> pending = new TreeSet<>();
-    int targets = 0;
-    for (Node node : nodes.values()) {
-      if (!node.connected() || !node.services.contains(service)) {
-        continue;
-      }
-      if (!condition.labelSelector().isEmpty() && !node.view().matches(condition.labelSelector())) {
-        continue;
-      }
-      targets++;
-      if (node.applied(service) >= version) {
-        acked.add(node.nodeId);
-      } else if (node.rejectedVersion(service) == version) {
-        rejected.put(node.nodeId, node.rejectedReason(service));
-      } else {
-        pending.add(node.nodeId);
-      }
-    }
-    int needed = (int) Math.ceil(targets * condition.percentRequired() / 100.0);
-    boolean satisfied = acked.size() >= needed;
-    // Decided when the condition holds or every target answered; an early rejection does not end
-    // the wait, so the result lists every node's answer rather than calling the slower ones silent.
-    if (satisfied || pending.isEmpty() || force) {
-      return new RolloutResult(service, version, satisfied, acked, rejected, pending);
-    }
-    return null;
   }
 
   /** Under the lock: tells the waiters of {@code node}'s services that it changed (connected, answered, left). */
@@ -599,7 +615,7 @@ public final class Controller implements AutoCloseable {
       for (var it = list.iterator(); it.hasNext(); ) {
         Waiter waiter = it.next();
         waiter.consider(node);
-        if (waiter.decided()) {
+        if (waiter.decide(false)) {
           it.remove();
         }
       }
@@ -617,16 +633,18 @@ public final class Controller implements AutoCloseable {
     final String service;
     final long version;
     final RolloutCondition condition;
-    final CompletableFuture<RolloutResult> future;
+    /** Completed by {@link #unlock()} after the lock is released; nothing but the waiting thread depends on it. */
+    final CompletableFuture<RolloutResult> decided = new CompletableFuture<>();
     final Set<String> acked = new HashSet<>();
     final Map<String, String> rejected = new HashMap<>();
     final Set<String> pending = new HashSet<>();
+    /** Set once decided. */
+    RolloutResult result;
 
-    Waiter(String service, long version, RolloutCondition condition, CompletableFuture<RolloutResult> future) {
+    Waiter(String service, long version, RolloutCondition condition) {
       this.service = service;
       this.version = version;
       this.condition = condition;
-      this.future = future;
     }
 
     /** Re-files {@code node} after a change. */
@@ -648,15 +666,27 @@ public final class Controller implements AutoCloseable {
       }
     }
 
-    /** Completes the future when the condition holds or every target answered; true if it did. */
-    boolean decided() {
+    boolean satisfied() {
       int targets = acked.size() + rejected.size() + pending.size();
-      boolean satisfied = acked.size() >= (int) Math.ceil(targets * condition.percentRequired() / 100.0);
-      if (!satisfied && !pending.isEmpty()) {
+      return acked.size() >= (int) Math.ceil(targets * condition.percentRequired() / 100.0);
+    }
+
+    /**
+     * Decides when the condition holds, every target answered (an early rejection does not end the
+     * wait, so the result lists every node's answer rather than calling the slower ones silent), or
+     * {@code force}; true if it did. The future is completed once the lock is released.
+     */
+    boolean decide(boolean force) {
+      if (result != null) {
+        return true;
+      }
+      boolean satisfied = satisfied();
+      if (!satisfied && !pending.isEmpty() && !force) {
         return false;
       }
-      RolloutResult result = result(satisfied);
-      eventExecutor.execute(() -> future.complete(result));
+      RolloutResult decision = result(satisfied);
+      result = decision;
+      decidedWaiters.add(() -> decided.complete(decision));
       return true;
     }
 
@@ -717,7 +747,7 @@ public final class Controller implements AutoCloseable {
       }
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     publish(out);
     if (presence != null) {
@@ -756,7 +786,7 @@ public final class Controller implements AutoCloseable {
       }
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     publish(out);
     if (presence != null) {
@@ -809,7 +839,7 @@ public final class Controller implements AutoCloseable {
       answered(ack.getService(), ack.getVersion(), node.nodeId, null);
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     telemetry.configAnswered(ack.getService(), ack.getVersion(), session.nodeId(), true);
     store.recordApplied(session.nodeId(), ack.getService(), ack.getVersion());
@@ -836,7 +866,7 @@ public final class Controller implements AutoCloseable {
       answered(nack.getService(), nack.getVersion(), node.nodeId, nack.getReason());
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     log.warn("node {} rejected {}@{}: {}", session.nodeId(), nack.getService(), nack.getVersion(), nack.getReason());
     telemetry.configAnswered(nack.getService(), nack.getVersion(), session.nodeId(), false);
@@ -932,7 +962,7 @@ public final class Controller implements AutoCloseable {
         }
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     publish(out);
     return null;
@@ -977,7 +1007,7 @@ public final class Controller implements AutoCloseable {
       rollout = new Rollout(version, policy, state.released, policy.waves(targets), trace);
       state.rollout = rollout;
     } finally {
-      lock.unlock();
+      unlock();
     }
     onRolloutThread(() -> rollout.nextWave());
   }
@@ -1043,7 +1073,7 @@ public final class Controller implements AutoCloseable {
           state.released = Math.max(state.released, version.version());
         }
       } finally {
-        lock.unlock();
+        unlock();
       }
       fanOut(targets);
       lock.lock();
@@ -1054,7 +1084,7 @@ public final class Controller implements AutoCloseable {
           timeout = onRolloutThreadLater(this::waveAnswered, policy.waveTimeout().toNanos());
         }
       } finally {
-        lock.unlock();
+        unlock();
       }
     }
 
@@ -1109,7 +1139,7 @@ public final class Controller implements AutoCloseable {
           wave++;
         }
       } finally {
-        lock.unlock();
+        unlock();
       }
       if (rollback) {
         if (previousReleased > 0) {
@@ -1336,7 +1366,11 @@ public final class Controller implements AutoCloseable {
       }
     }
     rolloutExecutor.shutdownNow();
-    CompletableFuture<Void> stopped = server.shutdown(grace).whenComplete((ok, e) -> eventExecutor.shutdownNow());
+    CompletableFuture<Void> stopped = server.shutdown(grace).whenComplete((ok, e) -> {
+      events.shutdown();
+      waiterExecutor.shutdown(); // after the waits the closed sessions ended; later ones complete inline
+    });
+
     if (presence == null) {
       return stopped;
     }
@@ -1372,7 +1406,7 @@ public final class Controller implements AutoCloseable {
     try {
       return new ArrayList<>(nodes.keySet());
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -1388,7 +1422,7 @@ public final class Controller implements AutoCloseable {
       }
       return out;
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 }
