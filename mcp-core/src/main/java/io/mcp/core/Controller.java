@@ -100,7 +100,6 @@ public final class Controller implements AutoCloseable {
   /** Completes {@link #rolloutFuture} futures, so their callers' dependent stages run off the lock and the event pool. */
   private final ExecutorService waiterExecutor;
   private final EventHub events;
-
   private AutoCloseable storeWatch;
   /** The server options' telemetry: it receives the control-plane hooks too. */
   private final Telemetry telemetry;
@@ -170,8 +169,8 @@ public final class Controller implements AutoCloseable {
     long retention = options.disconnectedNodeRetention().toNanos();
     if (retention > 0) {
       long every = Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(retention / 4, TimeUnit.MINUTES.toNanos(1)));
-      forgetting = rolloutExecutor.scheduleWithFixedDelay(this::forgetDisconnectedNodes, every, every,
-          TimeUnit.NANOSECONDS);
+      forgetting = rolloutExecutor.scheduleWithFixedDelay(logged("forgetting disconnected nodes",
+          this::forgetDisconnectedNodes), every, every, TimeUnit.NANOSECONDS);
     }
     if (presence != null) {
       try {
@@ -183,7 +182,8 @@ public final class Controller implements AutoCloseable {
       LoadShedding policy = options.loadShedding();
       if (policy.enabled()) {
         long every = policy.interval().toNanos();
-        shedding = rolloutExecutor.scheduleWithFixedDelay(this::shedLoad, every, every, TimeUnit.NANOSECONDS);
+        shedding = rolloutExecutor.scheduleWithFixedDelay(logged("load shedding", this::shedLoad), every, every,
+            TimeUnit.NANOSECONDS);
       }
     }
     return this;
@@ -241,26 +241,43 @@ public final class Controller implements AutoCloseable {
   }
 
   /**
-   * Runs a rollout step on the rollout thread. After {@link #shutdown} there is nothing left to
-   * continue: the step is dropped, so callers on session-close and handler paths (which must still
-   * wake waiters and publish events) never see the executor's rejection.
+   * Runs a step on the rollout thread. After {@link #shutdown} there is nothing left to continue:
+   * the step is dropped, so callers on session-close and handler paths (which must still wake
+   * waiters and publish events) never see the executor's rejection. A step that throws is logged
+   * (the executor would keep the exception in a future nobody reads); rollout steps also end their
+   * rollout (see {@link Rollout#guarded}).
    */
-  private void onRolloutThread(Runnable step) {
+  private void onRolloutThread(String what, Runnable step) {
     try {
-      rolloutExecutor.execute(step);
+      rolloutExecutor.execute(logged(what, step));
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      log.debug("controller shut down: rollout step dropped");
+      log.debug("controller shut down: {} dropped", what);
     }
   }
 
   /** {@link #onRolloutThread} after {@code delayNanos}; null once shut down. */
-  private ScheduledFuture<?> onRolloutThreadLater(Runnable step, long delayNanos) {
+  private ScheduledFuture<?> onRolloutThreadLater(String what, Runnable step, long delayNanos) {
     try {
-      return rolloutExecutor.schedule(step, delayNanos, TimeUnit.NANOSECONDS);
+      return rolloutExecutor.schedule(logged(what, step), delayNanos, TimeUnit.NANOSECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      log.debug("controller shut down: rollout step dropped");
+      log.debug("controller shut down: {} dropped", what);
       return null;
     }
+  }
+
+  private static Runnable logged(String what, Runnable step) {
+    return () -> {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        log.warn("{} failed: {}", what, e.toString(), e);
+      }
+    };
+  }
+
+  /** For tests: waits until the rollout thread ran every step queued before this call (not the delayed ones). */
+  void awaitRolloutThread(Duration timeout) throws Exception {
+    rolloutExecutor.submit(() -> { }).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** Runs a presence announcement on the presence thread; a failure is logged, never thrown. */
@@ -410,7 +427,7 @@ public final class Controller implements AutoCloseable {
   private void onStoreVersion(ConfigVersion version) {
     // Versions appended elsewhere (another replica) roll out with the default policy; versions
     // appended by apply() are already rolling out once its lock is released.
-    onRolloutThread(() -> {
+    onRolloutThread("rollout of " + version.service() + "@" + version.version() + " appended to the store", () -> {
       ReentrantLock applyLock = applyLocks.computeIfAbsent(version.service(), s -> new ReentrantLock());
       applyLock.lock();
       try {
@@ -538,8 +555,10 @@ public final class Controller implements AutoCloseable {
 
   /**
    * Waits until {@code condition} holds for {@code version} of {@code service}, every target node
-   * has answered, or {@code timeout} passed, and reports which connected nodes acknowledged it (or
-   * a newer version), which rejected it (with their reasons), and which did neither in time.
+   * has answered, this controller's rollout of the version ended short of the remaining nodes
+   * (halted, rolled back or failed: they will not receive it), or {@code timeout} passed. Reports
+   * which connected nodes acknowledged it (or a newer version), which rejected it (with their
+   * reasons), which did neither, and how the rollout stands ({@link RolloutResult#outcome}).
    *
    * <p>The wait ends as soon as the answers arrive, whatever fleet listeners are doing: it shares no
    * thread with event delivery.
@@ -574,8 +593,8 @@ public final class Controller implements AutoCloseable {
   }
 
   /**
-   * The asynchronous form of {@link #awaitRollout}: completes once the condition holds or every
-   * target answered. Completes on the
+   * The asynchronous form of {@link #awaitRollout}: completes once the condition holds, every target
+   * answered, or the rollout of the version ended short of the remaining nodes. Completes on the
    * controller's {@code mcp-rollout-waiters} thread (or the caller's, after {@link #shutdown}), so
    * dependent stages added without an executor run there: keep them short.
    */
@@ -596,7 +615,7 @@ public final class Controller implements AutoCloseable {
       for (Node node : nodes.values()) {
         waiter.consider(node);
       }
-      if (!waiter.decide(false)) {
+      if (!waiter.decide(false) && !(endedShort(service, version) && waiter.decide(true))) {
         waiters.computeIfAbsent(service, s -> new ArrayList<>()).add(waiter);
       }
       return waiter;
@@ -623,6 +642,38 @@ public final class Controller implements AutoCloseable {
         waiters.remove(service);
       }
     }
+  }
+
+  /** Under the lock: ends the waits for {@code version} of {@code service}, whose rollout will reach no more nodes. */
+  private void endWaits(String service, long version) {
+    List<Waiter> list = waiters.get(service);
+    if (list == null) {
+      return;
+    }
+    for (var it = list.iterator(); it.hasNext(); ) {
+      Waiter waiter = it.next();
+      if (waiter.version == version && waiter.decide(true)) {
+        it.remove();
+      }
+    }
+    if (list.isEmpty()) {
+      waiters.remove(service);
+    }
+  }
+
+  /** Under the lock: whether the rollout of {@code version} ended before reaching every node (halted, rolled back, failed). */
+  private boolean endedShort(String service, long version) {
+    ServiceState state = services.get(service);
+    Rollout rollout = state == null ? null : state.recent.get(version);
+    return rollout != null && rollout.reported && !rollout.outcome.equals(Rollout.COMPLETE)
+        && !rollout.outcome.equals(Rollout.SUPERSEDED);
+  }
+
+  /** Under the lock: how this controller's rollout of {@code version} stands, or empty if it does not know. */
+  private String outcome(String service, long version) {
+    ServiceState state = services.get(service);
+    Rollout rollout = state == null ? null : state.recent.get(version);
+    return rollout == null ? "" : rollout.describe();
   }
 
   /**
@@ -692,7 +743,7 @@ public final class Controller implements AutoCloseable {
 
     RolloutResult result(boolean satisfied) {
       return new RolloutResult(service, version, satisfied, new TreeSet<>(acked), new TreeMap<>(rejected),
-          new TreeSet<>(pending));
+          new TreeSet<>(pending), outcome(service, version));
     }
   }
 
@@ -983,6 +1034,11 @@ public final class Controller implements AutoCloseable {
 
   // --------------------------------------------------------------------------------- rollouts
 
+  /** Rollouts per service whose outcome {@link RolloutResult#outcome} can still report (the newest). */
+  static final int REMEMBERED_ROLLOUTS = 16;
+  /** Node ids a log line or an outcome names before "and N more". */
+  private static final int NAMED_NODES = 10;
+
   private void startRollout(ConfigVersion version, RolloutPolicy policy) {
     Rollout rollout;
     Telemetry.RolloutTrace trace = telemetry.rolloutStarted(version.service(), version.version());
@@ -1006,30 +1062,61 @@ public final class Controller implements AutoCloseable {
       targets.sort(Comparator.comparing(NodeView::nodeId));
       rollout = new Rollout(version, policy, state.released, policy.waves(targets), trace);
       state.rollout = rollout;
+      state.remember(rollout);
     } finally {
       unlock();
     }
-    onRolloutThread(() -> rollout.nextWave());
+    onRolloutThread(rollout.label(), rollout::nextWave);
   }
 
   private final class ServiceState {
     long released;
     long highestStarted;
     Rollout rollout;
+    /** The newest rollouts by version, oldest first. */
+    final Map<Long, Rollout> recent = new LinkedHashMap<>();
+
+    void remember(Rollout rollout) {
+      recent.put(rollout.version.version(), rollout);
+      if (recent.size() > REMEMBERED_ROLLOUTS) {
+        recent.remove(recent.keySet().iterator().next());
+      }
+    }
   }
 
-  /** One version's way through its waves. Steps run on the rollout thread. */
+  /**
+   * One version's way through its waves. Steps run on the rollout thread; a wave is promoted only
+   * when every node of it answered (see {@link RolloutPolicy}).
+   */
   private final class Rollout {
+    static final String RUNNING = "running";
+    static final String ROLLING_BACK = "rolling_back";
+    static final String COMPLETE = "complete";
+    static final String HALTED = "halted";
+    static final String ROLLED_BACK = "rolled_back";
+    static final String ROLLBACK_FAILED = "rollback_failed";
+    static final String SUPERSEDED = "superseded";
+    static final String FAILED = "failed";
+
     final ConfigVersion version;
     final RolloutPolicy policy;
     final long previousReleased;
-    final List<List<NodeView>> waves;
+    List<List<NodeView>> waves;
     final Set<String> pushed = new HashSet<>();
     final Set<String> waiting = new HashSet<>();
+    /** Nodes of the current wave that disconnected before answering. */
+    final Set<String> departed = new LinkedHashSet<>();
     final Telemetry.RolloutTrace trace;
     final long startNanos = System.nanoTime();
     int wave;
+    /** The last wave whose answers were evaluated: a wave is decided once, whoever asks first. */
+    int evaluated = -1;
+    /** No more steps: the rollout ended, or is rolling back. */
     boolean finished;
+    /** {@link #finish} ran: telemetry has the outcome. */
+    boolean reported;
+    String outcome = RUNNING;
+    String reason = "";
     ScheduledFuture<?> timeout;
 
     Rollout(ConfigVersion version, RolloutPolicy policy, long previousReleased, List<List<NodeView>> waves,
@@ -1041,14 +1128,58 @@ public final class Controller implements AutoCloseable {
       this.trace = trace;
     }
 
-    /** Under the lock: marks the rollout finished and reports how it ended. */
-    void finish(String outcome) {
+    String label() {
+      return "rollout of " + version.service() + "@" + version.version() + " (" + policy.name() + ")";
+    }
+
+    /** Under the lock: the outcome and why, for {@link RolloutResult#outcome}. */
+    String describe() {
+      return reason.isEmpty() ? outcome : outcome + ": " + reason;
+    }
+
+    /** Under the lock: ends the rollout, reports how, and ends the waits it can no longer satisfy. */
+    void finish(String outcome, String reason) {
+      if (reported) {
+        return;
+      }
       finished = true;
+      reported = true;
+      this.outcome = outcome;
+      this.reason = reason;
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
       telemetry.rolloutFinished(version.service(), version.version(), outcome, System.nanoTime() - startNanos);
       trace.finished(outcome);
+      if (!outcome.equals(COMPLETE) && !outcome.equals(SUPERSEDED)) {
+        endWaits(version.service(), version.version()); // the nodes not pushed yet will not get it
+      }
+    }
+
+    /**
+     * Runs a step of this rollout; a step that throws (a store failure, a push the server refuses)
+     * ends the rollout as failed, logged with the service and version, instead of vanishing into the
+     * rollout executor.
+     */
+    void guarded(String what, Runnable step) {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        log.warn("{}: {} failed, the rollout stops: {}", label(), what, e.toString(), e);
+        lock.lock();
+        try {
+          finish(FAILED, what + " failed: " + e);
+        } finally {
+          unlock();
+        }
+      }
     }
 
     void nextWave() {
+      guarded("the push of wave " + (wave + 1), this::pushWave);
+    }
+
+    private void pushWave() {
       String service = version.service();
       List<Session> targets = new ArrayList<>();
       lock.lock();
@@ -1058,6 +1189,7 @@ public final class Controller implements AutoCloseable {
         }
         ServiceState state = service(service);
         boolean last = wave >= waves.size() - 1;
+        departed.clear();
         if (wave < waves.size()) {
           for (NodeView view : waves.get(wave)) {
             Node node = nodes.get(view.nodeId());
@@ -1068,6 +1200,7 @@ public final class Controller implements AutoCloseable {
               waiting.add(node.nodeId);
             }
           }
+          reason = "wave " + (wave + 1) + " of " + waves.size() + " pushed, awaiting its answers";
         }
         if (last) {
           state.released = Math.max(state.released, version.version());
@@ -1078,93 +1211,181 @@ public final class Controller implements AutoCloseable {
       fanOut(targets);
       lock.lock();
       try {
+        if (finished) {
+          return;
+        }
+        int current = wave;
         if (waiting.isEmpty()) {
-          onRolloutThread(this::waveAnswered);
+          onRolloutThread(label(), () -> waveAnswered(current));
         } else {
-          timeout = onRolloutThreadLater(this::waveAnswered, policy.waveTimeout().toNanos());
+          timeout = onRolloutThreadLater(label(), () -> waveAnswered(current), policy.waveTimeout().toNanos());
         }
       } finally {
         unlock();
       }
     }
 
-    /** Under the lock. */
+    /** Under the lock: {@code nodeId} answered (or, with {@code answeredVersion} -1, disconnected). */
     void answered(String nodeId, long answeredVersion, String rejection) {
-      if (answeredVersion == version.version()) { // -1: the node disconnected without answering
+      if (answeredVersion == version.version()) {
         trace.answered(nodeId, rejection);
       }
-      if (!finished && waiting.remove(nodeId) && waiting.isEmpty()) {
+      if (answeredVersion != -1 && answeredVersion < version.version()) {
+        return; // a late answer to an older version: this one is still awaited
+      }
+      if (finished || !waiting.remove(nodeId)) {
+        return;
+      }
+      boolean left = answeredVersion == -1;
+      if (left) {
+        departed.add(nodeId);
+      }
+      // Decided once every node answered, or as soon as a node of a wave to be promoted left: it
+      // can no longer acknowledge, so the wave cannot be promoted.
+      if (waiting.isEmpty() || (left && wave < waves.size() - 1)) {
         if (timeout != null) {
           timeout.cancel(false);
         }
-        onRolloutThread(this::waveAnswered);
+        int current = wave;
+        onRolloutThread(label(), () -> waveAnswered(current));
       }
     }
 
-    void waveAnswered() {
+    /** The answers of wave {@code answered} are in (or its timeout passed): promote, halt, roll back or complete. */
+    void waveAnswered(int answered) {
+      guarded("the evaluation of wave " + (answered + 1), () -> evaluate(answered));
+    }
+
+    private void evaluate(int answered) {
+      String service = version.service();
       boolean rollback = false;
-      boolean more;
+      long bakeNanos = 0;
+      String next;
       lock.lock();
       try {
-        if (finished) {
-          return;
+        if (finished || answered != wave || evaluated >= answered) {
+          return; // decided already, or a stale timeout
+        }
+        evaluated = answered;
+        if (timeout != null) {
+          timeout.cancel(false);
         }
         waiting.clear();
         int rejected = 0;
         for (String nodeId : pushed) {
           Node node = nodes.get(nodeId);
-          if (node != null && node.rejectedVersion(version.service()) == version.version()) {
+          if (node != null && node.rejectedVersion(service) == version.version()) {
             rejected++;
           }
         }
-        more = wave < waves.size() - 1;
+        // This wave's nodes that neither applied the version (or a newer one) nor rejected it.
+        List<String> left = new ArrayList<>();
+        List<String> silent = new ArrayList<>();
+        for (NodeView view : wave < waves.size() ? waves.get(wave) : List.<NodeView>of()) {
+          Node node = nodes.get(view.nodeId());
+          if (node != null && (node.applied(service) >= version.version()
+              || node.rejectedVersion(service) == version.version())) {
+            continue;
+          }
+          (node == null || !node.connected() || departed.contains(view.nodeId()) ? left : silent).add(view.nodeId());
+        }
+        boolean more = wave < waves.size() - 1;
+        String waveName = "wave " + (wave + 1) + " of " + waves.size();
         double fraction = pushed.isEmpty() ? 0 : (double) rejected / pushed.size();
         if (policy.rollbackThreshold() >= 0 && fraction > policy.rollbackThreshold()) {
-          finish("rolled_back");
           rollback = true;
-          log.warn("rollout of {}@{} ({}): {} of {} nodes rejected, above {}: rolling back to version {}",
-              version.service(), version.version(), policy.name(), rejected, pushed.size(),
-              policy.rollbackThreshold(), previousReleased);
+          finished = true; // no more waves; finish() once the rollback was tried
+          outcome = ROLLING_BACK;
+          reason = rejected + " of " + pushed.size() + " nodes rejected, above " + policy.rollbackThreshold();
+          log.warn("{}: {} of {} nodes rejected, above {}: rolling back to version {}", label(), rejected,
+              pushed.size(), policy.rollbackThreshold(), previousReleased);
         } else if (more && rejected > 0 && policy.haltOnRejection()) {
-          finish("halted");
-          log.warn("rollout of {}@{} ({}) halted after wave {}: {} rejection(s)", version.service(),
-              version.version(), policy.name(), wave + 1, rejected);
+          finish(HALTED, waveName + " not promoted: " + rejected + " rejection(s); the other nodes stay on version "
+              + previousReleased);
+          log.warn("{} halted: {}", label(), reason);
+          return;
+        } else if (more && (!left.isEmpty() || !silent.isEmpty())) {
+          List<String> why = new ArrayList<>();
+          if (!left.isEmpty()) {
+            why.add(names(left) + " disconnected before acknowledging");
+          }
+          if (!silent.isEmpty()) {
+            why.add(names(silent) + " did not acknowledge within the wave timeout of " + policy.waveTimeout());
+          }
+          finish(HALTED, waveName + " not promoted: " + String.join("; ", why)
+              + "; the other nodes stay on version " + previousReleased);
+          log.warn("{} halted: {}", label(), reason);
           return;
         } else if (!more) {
-          finish("complete");
-          log.info("rollout of {}@{} ({}) complete: {} node(s) pushed, {} rejected", version.service(),
-              version.version(), policy.name(), pushed.size(), rejected);
+          finish(COMPLETE, "");
+          log.info("{} complete: {} node(s) pushed, {} rejected, {} did not answer", label(), pushed.size(),
+              rejected, left.size() + silent.size());
           return;
         } else {
           wave++;
+          bakeNanos = policy.bakeTime().toNanos();
+          next = "wave " + (wave + 1) + " of " + waves.size();
+          reason = bakeNanos > 0 ? waveName + " acknowledged; baking " + policy.bakeTime() + " before " + next
+              : waveName + " acknowledged";
         }
       } finally {
         unlock();
       }
       if (rollback) {
-        if (previousReleased > 0) {
-          onRolloutThread(() -> rollback(version.service(), previousReleased));
-        } else {
-          log.warn("rollout of {}@{}: no earlier version to roll back to", version.service(), version.version());
-        }
-        return;
-      }
-      long bake = policy.bakeTime().toNanos();
-      if (bake > 0) {
-        onRolloutThreadLater(this::nextWave, bake);
+        rollBack(service);
+      } else if (bakeNanos > 0) {
+        onRolloutThreadLater(label(), this::nextWave, bakeNanos);
       } else {
         nextWave();
+      }
+    }
+
+    /** Rollout thread: applies the previous released version's content again; the outcome says whether it could. */
+    private void rollBack(String service) {
+      String outcome;
+      String why;
+      lock.lock();
+      try {
+        why = reason;
+      } finally {
+        unlock();
+      }
+      if (previousReleased <= 0) {
+        outcome = ROLLBACK_FAILED;
+        why += "; there is no earlier released version to roll back to";
+        log.warn("{}: {}", label(), why);
+      } else {
+        try {
+          long restored = rollback(service, previousReleased);
+          outcome = ROLLED_BACK;
+          why += "; the content of version " + previousReleased + " is rolled out again as version " + restored;
+        } catch (RuntimeException e) {
+          outcome = ROLLBACK_FAILED;
+          why += "; rolling back to version " + previousReleased + " failed: " + e.getMessage();
+          log.warn("{}: rolling back to version {} failed: {}", label(), previousReleased, e.toString(), e);
+        }
+      }
+      lock.lock();
+      try {
+        finish(outcome, why);
+      } finally {
+        unlock();
       }
     }
 
     /** Under the lock. */
     void supersede() {
       if (!finished) {
-        finish("superseded");
+        finish(SUPERSEDED, "");
       }
       if (timeout != null) {
         timeout.cancel(false);
       }
+      // Only its outcome is asked for from now on: let the fleet-sized sets go.
+      waves = List.of();
+      pushed.clear();
+      waiting.clear();
+      departed.clear();
     }
 
     /** Writes the update to {@code targets}: encoded once, in paced batches. Rollout thread. */
@@ -1333,6 +1554,14 @@ public final class Controller implements AutoCloseable {
     }
   }
 
+  /** Up to {@link #NAMED_NODES} node ids, then how many more. */
+  private static String names(List<String> nodeIds) {
+    List<String> sorted = new ArrayList<>(nodeIds);
+    java.util.Collections.sort(sorted);
+    String named = String.join(", ", sorted.subList(0, Math.min(NAMED_NODES, sorted.size())));
+    return sorted.size() > NAMED_NODES ? named + " and " + (sorted.size() - NAMED_NODES) + " more" : named;
+  }
+
   private static void checkService(String service) {
     if (service == null || service.isEmpty() || service.length() > 256) {
       throw new IllegalArgumentException("service name must be 1..256 characters, got "
@@ -1370,7 +1599,6 @@ public final class Controller implements AutoCloseable {
       events.shutdown();
       waiterExecutor.shutdown(); // after the waits the closed sessions ended; later ones complete inline
     });
-
     if (presence == null) {
       return stopped;
     }
