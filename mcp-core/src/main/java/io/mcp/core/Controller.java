@@ -17,6 +17,7 @@ import io.mcp.core.spi.FleetPresence;
 import io.mcp.core.spi.NodePresence;
 import io.mcp.core.spi.NodeRecord;
 import io.mcp.core.spi.RolloutPolicy;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -1388,7 +1389,10 @@ public final class Controller implements AutoCloseable {
       departed.clear();
     }
 
-    /** Writes the update to {@code targets}: encoded once, in paced batches. Rollout thread. */
+    /**
+     * Writes the update to {@code targets} in paced batches. It is encoded once: every batch writes
+     * the same bytes. Rollout thread.
+     */
     void fanOut(List<Session> targets) {
       if (targets.isEmpty()) {
         return;
@@ -1406,22 +1410,31 @@ public final class Controller implements AutoCloseable {
         }
       }
       int batch = options.fanoutBatchSize();
-      for (int from = 0; from < targets.size(); from += batch) {
-        List<Session> slice = targets.subList(from, Math.min(targets.size(), from + batch));
-        List<Session> netty = new ArrayList<>();
-        Map<Session, CompletableFuture<Void>> writes = new LinkedHashMap<>();
-        for (Session target : slice) {
-          if (target instanceof NettySession) {
-            netty.add(target);
-          } else {
-            writes.put(target, track(target, target.send(ControlMessages.UPDATE, headers, body.duplicate())));
+      ByteBuf frame = null;
+      try {
+        for (int from = 0; from < targets.size(); from += batch) {
+          List<Session> slice = targets.subList(from, Math.min(targets.size(), from + batch));
+          List<Session> netty = new ArrayList<>();
+          Map<Session, CompletableFuture<Void>> writes = new LinkedHashMap<>();
+          for (Session target : slice) {
+            if (target instanceof NettySession) {
+              netty.add(target);
+            } else {
+              writes.put(target, track(target, target.send(ControlMessages.UPDATE, headers, body.duplicate())));
+            }
           }
+          if (!netty.isEmpty()) {
+            if (frame == null) {
+              frame = server.encodeOneWay(ControlMessages.UPDATE, headers, body);
+            }
+            server.broadcast(netty, frame).forEach((target, write) -> writes.put(target, track(target, write)));
+          }
+          awaitProgress(writes);
         }
-        if (!netty.isEmpty()) {
-          server.broadcast(netty, ControlMessages.UPDATE, headers, body.duplicate())
-              .forEach((target, write) -> writes.put(target, track(target, write)));
+      } finally {
+        if (frame != null) {
+          frame.release();
         }
-        awaitProgress(writes);
       }
     }
 
