@@ -980,6 +980,10 @@ public final class Controller implements AutoCloseable {
     int outstanding() {
       return outstanding.size();
     }
+
+    boolean isOutstanding(long version) {
+      return outstanding.contains(version);
+    }
   }
 
   private void answered(String service, long version, String nodeId, String rejection) {
@@ -1064,6 +1068,10 @@ public final class Controller implements AutoCloseable {
       rollout = new Rollout(version, policy, state.released, policy.waves(targets), trace);
       state.rollout = rollout;
       state.remember(rollout);
+      if (rollout.waves.size() <= 1) {
+        // One wave: every node gets the version now, so do the nodes connecting from now on.
+        state.released = Math.max(state.released, version.version());
+      }
     } finally {
       unlock();
     }
@@ -1193,17 +1201,18 @@ public final class Controller implements AutoCloseable {
         departed.clear();
         if (wave < waves.size()) {
           for (NodeView view : waves.get(wave)) {
-            Node node = nodes.get(view.nodeId());
-            pushed.add(view.nodeId());
-            if (node != null && node.connected() && node.wants(service, version.version())) {
-              node.sent.computeIfAbsent(service, s -> new SentVersions()).add(version.version());
-              targets.add(node.session);
-              waiting.add(node.nodeId);
-            }
+            target(view.nodeId(), nodes.get(view.nodeId()), targets);
           }
           reason = "wave " + (wave + 1) + " of " + waves.size() + " pushed, awaiting its answers";
         }
         if (last) {
+          // Nodes that connected since the rollout started were given the released version then:
+          // the last wave is theirs too, or they would keep that one until the next version.
+          for (Node node : nodes.values()) {
+            if (node.connected() && node.services.contains(service) && !pushed.contains(node.nodeId)) {
+              target(node.nodeId, node, targets);
+            }
+          }
           state.released = Math.max(state.released, version.version());
         }
       } finally {
@@ -1224,6 +1233,24 @@ public final class Controller implements AutoCloseable {
       } finally {
         unlock();
       }
+    }
+
+    /**
+     * Under the lock: puts a node into the current wave, and into {@code targets} unless the version
+     * is in flight to its session already (sent when it connected).
+     */
+    private void target(String nodeId, Node node, List<Session> targets) {
+      pushed.add(nodeId);
+      String service = version.service();
+      if (node == null || !node.connected() || !node.wants(service, version.version())) {
+        return;
+      }
+      SentVersions sent = node.sent.computeIfAbsent(service, s -> new SentVersions());
+      if (!sent.isOutstanding(version.version())) {
+        sent.add(version.version());
+        targets.add(node.session);
+      }
+      waiting.add(nodeId);
     }
 
     /** Under the lock: {@code nodeId} answered (or, with {@code answeredVersion} -1, disconnected). */

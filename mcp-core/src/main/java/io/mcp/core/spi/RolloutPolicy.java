@@ -16,8 +16,9 @@ import java.util.List;
  * acknowledge, not merely fail to object. The last wave is not promoted to anything, so its silent
  * nodes only show as timed out.
  *
- * <p>Nodes that connect while a rollout is under way receive the last released version; the new
- * one becomes the released version once its last wave is pushed. Built-ins are in {@link
+ * <p>Nodes that connect while a rollout is under way receive the last released version, and the
+ * new one with the last wave; the new one becomes the released version once its last wave is
+ * pushed (a rollout of one wave: as it starts). Built-ins are in {@link
  * io.mcp.core.RolloutPolicies}: all at once, canary by percentage or by labels, and automatic
  * rollback above a rejection threshold. Implementations must be thread-safe.
  */
