@@ -1226,9 +1226,9 @@ public final class Controller implements AutoCloseable {
         }
         int current = wave;
         if (waiting.isEmpty()) {
-          onRolloutThread(label(), () -> waveAnswered(current));
+          onRolloutThread(label(), () -> waveAnswered(current, false));
         } else {
-          timeout = onRolloutThreadLater(label(), () -> waveAnswered(current), policy.waveTimeout().toNanos());
+          timeout = onRolloutThreadLater(label(), () -> waveAnswered(current, true), policy.waveTimeout().toNanos());
         }
       } finally {
         unlock();
@@ -1275,16 +1275,19 @@ public final class Controller implements AutoCloseable {
           timeout.cancel(false);
         }
         int current = wave;
-        onRolloutThread(label(), () -> waveAnswered(current));
+        onRolloutThread(label(), () -> waveAnswered(current, false));
       }
     }
 
-    /** The answers of wave {@code answered} are in (or its timeout passed): promote, halt, roll back or complete. */
-    void waveAnswered(int answered) {
-      guarded("the evaluation of wave " + (answered + 1), () -> evaluate(answered));
+    /**
+     * The answers of wave {@code answered} are in, a node of it left, or ({@code timedOut}) its
+     * timeout passed: promote, halt, roll back or complete.
+     */
+    void waveAnswered(int answered, boolean timedOut) {
+      guarded("the evaluation of wave " + (answered + 1), () -> evaluate(answered, timedOut));
     }
 
-    private void evaluate(int answered) {
+    private void evaluate(int answered, boolean timedOut) {
       String service = version.service();
       boolean rollback = false;
       long bakeNanos = 0;
@@ -1338,7 +1341,8 @@ public final class Controller implements AutoCloseable {
             why.add(names(left) + " disconnected before acknowledging");
           }
           if (!silent.isEmpty()) {
-            why.add(names(silent) + " did not acknowledge within the wave timeout of " + policy.waveTimeout());
+            why.add(names(silent) + (timedOut ? " did not acknowledge within the wave timeout of "
+                + policy.waveTimeout() : " had not acknowledged yet"));
           }
           finish(HALTED, waveName + " not promoted: " + String.join("; ", why)
               + "; the other nodes stay on version " + previousReleased);
