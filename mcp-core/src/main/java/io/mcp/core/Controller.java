@@ -4,7 +4,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.mcp.codec.CloseCode;
 import io.mcp.codec.ErrorCode;
 import io.mcp.core.internal.EventHub;
-import io.mcp.core.internal.HandlerPools;
 import io.mcp.core.internal.NettySession;
 import io.mcp.core.proto.ApplyRequest;
 import io.mcp.core.proto.ApplyResponse;
@@ -18,6 +17,7 @@ import io.mcp.core.spi.FleetPresence;
 import io.mcp.core.spi.NodePresence;
 import io.mcp.core.spi.NodeRecord;
 import io.mcp.core.spi.RolloutPolicy;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -39,8 +39,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -93,8 +95,11 @@ public final class Controller implements AutoCloseable {
   private final Map<String, ReentrantLock> applyLocks = new ConcurrentHashMap<>();
   /** awaitRollout callers by service; each keeps its own counts, updated per answer in O(1). */
   private final Map<String, List<Waiter>> waiters = new HashMap<>();
+  /** Waiters decided under the lock, completed by {@link #unlock()} once it is released. */
+  private final List<Runnable> decidedWaiters = new ArrayList<>();
   private final ScheduledExecutorService rolloutExecutor;
-  private final ExecutorService eventExecutor;
+  /** Completes {@link #rolloutFuture} futures, so their callers' dependent stages run off the lock and the event pool. */
+  private final ExecutorService waiterExecutor;
   private final EventHub events;
   private AutoCloseable storeWatch;
   /** The server options' telemetry: it receives the control-plane hooks too. */
@@ -112,8 +117,12 @@ public final class Controller implements AutoCloseable {
     this.store = options.store();
     this.telemetry = options.serverOptions().telemetry();
     this.rolloutExecutor = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("mcp-rollout", true));
-    this.eventExecutor = HandlerPools.newPool("mcp-events");
-    this.events = new EventHub(eventExecutor, options.subscriberBufferSize(), options.clock());
+    ThreadPoolExecutor waiters = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        new DefaultThreadFactory("mcp-rollout-waiters", true));
+    waiters.allowCoreThreadTimeOut(true);
+    this.waiterExecutor = waiters;
+    this.events = new EventHub("mcp-events", EventHub.defaultThreads(), options.subscriberBufferSize(),
+        options.clock());
     this.presence = options.fleetPresence().orElse(null);
     this.presenceExecutor = presence == null ? null
         : Executors.newSingleThreadExecutor(new DefaultThreadFactory("mcp-presence", true));
@@ -161,8 +170,8 @@ public final class Controller implements AutoCloseable {
     long retention = options.disconnectedNodeRetention().toNanos();
     if (retention > 0) {
       long every = Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(retention / 4, TimeUnit.MINUTES.toNanos(1)));
-      forgetting = rolloutExecutor.scheduleWithFixedDelay(this::forgetDisconnectedNodes, every, every,
-          TimeUnit.NANOSECONDS);
+      forgetting = rolloutExecutor.scheduleWithFixedDelay(logged("forgetting disconnected nodes",
+          this::forgetDisconnectedNodes), every, every, TimeUnit.NANOSECONDS);
     }
     if (presence != null) {
       try {
@@ -174,7 +183,8 @@ public final class Controller implements AutoCloseable {
       LoadShedding policy = options.loadShedding();
       if (policy.enabled()) {
         long every = policy.interval().toNanos();
-        shedding = rolloutExecutor.scheduleWithFixedDelay(this::shedLoad, every, every, TimeUnit.NANOSECONDS);
+        shedding = rolloutExecutor.scheduleWithFixedDelay(logged("load shedding", this::shedLoad), every, every,
+            TimeUnit.NANOSECONDS);
       }
     }
     return this;
@@ -203,7 +213,7 @@ public final class Controller implements AutoCloseable {
         }
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     if (forgotten > 0) {
       log.debug("forgot {} node(s) disconnected for more than {}", forgotten, retention);
@@ -212,26 +222,63 @@ public final class Controller implements AutoCloseable {
   }
 
   /**
-   * Runs a rollout step on the rollout thread. After {@link #shutdown} there is nothing left to
-   * continue: the step is dropped, so callers on session-close and handler paths (which must still
-   * wake waiters and publish events) never see the executor's rejection.
+   * Releases the controller's lock; the outermost release then completes the awaitRollout futures
+   * decided under it. Those futures have no dependent stages of users (see {@link #rolloutFuture}),
+   * so completing them here only wakes the waiting threads: nothing foreign runs under the lock or
+   * on the caller's thread, and no executor is needed that a slow listener could occupy.
    */
-  private void onRolloutThread(Runnable step) {
+  private void unlock() {
+    List<Runnable> complete = null;
+    if (lock.getHoldCount() == 1 && !decidedWaiters.isEmpty()) {
+      complete = new ArrayList<>(decidedWaiters);
+      decidedWaiters.clear();
+    }
+    lock.unlock();
+    if (complete != null) {
+      for (Runnable completion : complete) {
+        completion.run();
+      }
+    }
+  }
+
+  /**
+   * Runs a step on the rollout thread. After {@link #shutdown} there is nothing left to continue:
+   * the step is dropped, so callers on session-close and handler paths (which must still wake
+   * waiters and publish events) never see the executor's rejection. A step that throws is logged
+   * (the executor would keep the exception in a future nobody reads); rollout steps also end their
+   * rollout (see {@link Rollout#guarded}).
+   */
+  private void onRolloutThread(String what, Runnable step) {
     try {
-      rolloutExecutor.execute(step);
+      rolloutExecutor.execute(logged(what, step));
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      log.debug("controller shut down: rollout step dropped");
+      log.debug("controller shut down: {} dropped", what);
     }
   }
 
   /** {@link #onRolloutThread} after {@code delayNanos}; null once shut down. */
-  private ScheduledFuture<?> onRolloutThreadLater(Runnable step, long delayNanos) {
+  private ScheduledFuture<?> onRolloutThreadLater(String what, Runnable step, long delayNanos) {
     try {
-      return rolloutExecutor.schedule(step, delayNanos, TimeUnit.NANOSECONDS);
+      return rolloutExecutor.schedule(logged(what, step), delayNanos, TimeUnit.NANOSECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      log.debug("controller shut down: rollout step dropped");
+      log.debug("controller shut down: {} dropped", what);
       return null;
     }
+  }
+
+  private static Runnable logged(String what, Runnable step) {
+    return () -> {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        log.warn("{} failed: {}", what, e.toString(), e);
+      }
+    };
+  }
+
+  /** For tests: waits until the rollout thread ran every step queued before this call (not the delayed ones). */
+  void awaitRolloutThread(Duration timeout) throws Exception {
+    rolloutExecutor.submit(() -> { }).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** Runs a presence announcement on the presence thread; a failure is logged, never thrown. */
@@ -265,7 +312,7 @@ public final class Controller implements AutoCloseable {
         return;
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     NodeView view = remoteView(remote);
     if (!change.connected()) {
@@ -300,7 +347,7 @@ public final class Controller implements AutoCloseable {
       all.addAll(local.stream().map(n -> n.nodeId).toList());
       local.sort(Comparator.comparing((Node n) -> n.connectedAt).reversed());
     } finally {
-      lock.unlock();
+      unlock();
     }
     int replicas = fleet.replicaIds().size();
     int excess = options.loadShedding().excess(local.size(), all.size(), replicas);
@@ -381,7 +428,7 @@ public final class Controller implements AutoCloseable {
   private void onStoreVersion(ConfigVersion version) {
     // Versions appended elsewhere (another replica) roll out with the default policy; versions
     // appended by apply() are already rolling out once its lock is released.
-    onRolloutThread(() -> {
+    onRolloutThread("rollout of " + version.service() + "@" + version.version() + " appended to the store", () -> {
       ReentrantLock applyLock = applyLocks.computeIfAbsent(version.service(), s -> new ReentrantLock());
       applyLock.lock();
       try {
@@ -390,7 +437,7 @@ public final class Controller implements AutoCloseable {
         try {
           known = service(version.service()).highestStarted >= version.version();
         } finally {
-          lock.unlock();
+          unlock();
         }
         if (!known) {
           startRollout(version, options.defaultPolicy());
@@ -426,7 +473,7 @@ public final class Controller implements AutoCloseable {
     try {
       return service(service).released;
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -444,7 +491,7 @@ public final class Controller implements AutoCloseable {
         views.put(node.nodeId, node.view());
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     if (presence != null) {
       FleetPresence.Fleet fleet = null;
@@ -509,28 +556,34 @@ public final class Controller implements AutoCloseable {
 
   /**
    * Waits until {@code condition} holds for {@code version} of {@code service}, every target node
-   * has answered, or {@code timeout} passed, and reports which connected nodes acknowledged it (or
-   * a newer version), which rejected it (with their reasons), and which did neither in time.
+   * has answered, this controller's rollout of the version ended short of the remaining nodes
+   * (halted, rolled back or failed: they will not receive it), or {@code timeout} passed. Reports
+   * which connected nodes acknowledged it (or a newer version), which rejected it (with their
+   * reasons), which did neither, and how the rollout stands ({@link RolloutResult#outcome}).
+   *
+   * <p>The wait ends as soon as the answers arrive, whatever fleet listeners are doing: it shares no
+   * thread with event delivery.
    */
   public RolloutResult awaitRollout(String service, long version, RolloutCondition condition, Duration timeout) {
-    CompletableFuture<RolloutResult> future = rolloutFuture(service, version, condition);
+    Waiter waiter = register(service, version, condition);
     try {
-      return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      return waiter.decided.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       lock.lock();
       try {
-        List<Waiter> list = waiters.getOrDefault(service, List.of());
-        for (Waiter waiter : list) {
-          if (waiter.future == future) {
-            list.remove(waiter);
-            int targets = waiter.acked.size() + waiter.rejected.size() + waiter.pending.size();
-            return waiter.result(waiter.acked.size()
-                >= (int) Math.ceil(targets * condition.percentRequired() / 100.0));
+        if (waiter.result != null) {
+          return waiter.result; // decided meanwhile; its completion is under way
+        }
+        List<Waiter> list = waiters.get(service);
+        if (list != null) {
+          list.remove(waiter);
+          if (list.isEmpty()) {
+            waiters.remove(service);
           }
         }
-        return evaluate(service, version, condition, true);
+        return waiter.result(waiter.satisfied());
       } finally {
-        lock.unlock();
+        unlock();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -540,53 +593,36 @@ public final class Controller implements AutoCloseable {
     }
   }
 
-  /** The asynchronous form of {@link #awaitRollout}: completes once the condition holds or every target answered. */
+  /**
+   * The asynchronous form of {@link #awaitRollout}: completes once the condition holds, every target
+   * answered, or the rollout of the version ended short of the remaining nodes. Completes on the
+   * controller's {@code mcp-rollout-waiters} thread (or the caller's, after {@link #shutdown}), so
+   * dependent stages added without an executor run there: keep them short.
+   */
   public CompletableFuture<RolloutResult> rolloutFuture(String service, long version, RolloutCondition condition) {
+    return register(service, version, condition).decided.thenApplyAsync(r -> r, task -> {
+      try {
+        waiterExecutor.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        task.run(); // shut down: complete here rather than never
+      }
+    });
+  }
+
+  private Waiter register(String service, long version, RolloutCondition condition) {
     lock.lock();
     try {
-      Waiter waiter = new Waiter(service, version, condition, new CompletableFuture<>());
+      Waiter waiter = new Waiter(service, version, condition);
       for (Node node : nodes.values()) {
         waiter.consider(node);
       }
-      if (!waiter.decided()) {
+      if (!waiter.decide(false) && !(endedShort(service, version) && waiter.decide(true))) {
         waiters.computeIfAbsent(service, s -> new ArrayList<>()).add(waiter);
       }
-      return waiter.future;
+      return waiter;
     } finally {
-      lock.unlock();
+      unlock();
     }
-  }
-
-  /** Under the lock: the result if decided (or {@code force}), else null. */
-  private RolloutResult evaluate(String service, long version, RolloutCondition condition, boolean force) {
-    Set<String> acked = new TreeSet<>();
-    Map<String, String> rejected = new TreeMap<>();
-    Set<String> pending = new TreeSet<>();
-    int targets = 0;
-    for (Node node : nodes.values()) {
-      if (!node.connected() || !node.services.contains(service)) {
-        continue;
-      }
-      if (!condition.labelSelector().isEmpty() && !node.view().matches(condition.labelSelector())) {
-        continue;
-      }
-      targets++;
-      if (node.applied(service) >= version) {
-        acked.add(node.nodeId);
-      } else if (node.rejectedVersion(service) == version) {
-        rejected.put(node.nodeId, node.rejectedReason(service));
-      } else {
-        pending.add(node.nodeId);
-      }
-    }
-    int needed = (int) Math.ceil(targets * condition.percentRequired() / 100.0);
-    boolean satisfied = acked.size() >= needed;
-    // Decided when the condition holds or every target answered; an early rejection does not end
-    // the wait, so the result lists every node's answer rather than calling the slower ones silent.
-    if (satisfied || pending.isEmpty() || force) {
-      return new RolloutResult(service, version, satisfied, acked, rejected, pending);
-    }
-    return null;
   }
 
   /** Under the lock: tells the waiters of {@code node}'s services that it changed (connected, answered, left). */
@@ -599,7 +635,7 @@ public final class Controller implements AutoCloseable {
       for (var it = list.iterator(); it.hasNext(); ) {
         Waiter waiter = it.next();
         waiter.consider(node);
-        if (waiter.decided()) {
+        if (waiter.decide(false)) {
           it.remove();
         }
       }
@@ -607,6 +643,38 @@ public final class Controller implements AutoCloseable {
         waiters.remove(service);
       }
     }
+  }
+
+  /** Under the lock: ends the waits for {@code version} of {@code service}, whose rollout will reach no more nodes. */
+  private void endWaits(String service, long version) {
+    List<Waiter> list = waiters.get(service);
+    if (list == null) {
+      return;
+    }
+    for (var it = list.iterator(); it.hasNext(); ) {
+      Waiter waiter = it.next();
+      if (waiter.version == version && waiter.decide(true)) {
+        it.remove();
+      }
+    }
+    if (list.isEmpty()) {
+      waiters.remove(service);
+    }
+  }
+
+  /** Under the lock: whether the rollout of {@code version} ended before reaching every node (halted, rolled back, failed). */
+  private boolean endedShort(String service, long version) {
+    ServiceState state = services.get(service);
+    Rollout rollout = state == null ? null : state.recent.get(version);
+    return rollout != null && rollout.reported && !rollout.outcome.equals(Rollout.COMPLETE)
+        && !rollout.outcome.equals(Rollout.SUPERSEDED);
+  }
+
+  /** Under the lock: how this controller's rollout of {@code version} stands, or empty if it does not know. */
+  private String outcome(String service, long version) {
+    ServiceState state = services.get(service);
+    Rollout rollout = state == null ? null : state.recent.get(version);
+    return rollout == null ? "" : rollout.describe();
   }
 
   /**
@@ -617,16 +685,18 @@ public final class Controller implements AutoCloseable {
     final String service;
     final long version;
     final RolloutCondition condition;
-    final CompletableFuture<RolloutResult> future;
+    /** Completed by {@link #unlock()} after the lock is released; nothing but the waiting thread depends on it. */
+    final CompletableFuture<RolloutResult> decided = new CompletableFuture<>();
     final Set<String> acked = new HashSet<>();
     final Map<String, String> rejected = new HashMap<>();
     final Set<String> pending = new HashSet<>();
+    /** Set once decided. */
+    RolloutResult result;
 
-    Waiter(String service, long version, RolloutCondition condition, CompletableFuture<RolloutResult> future) {
+    Waiter(String service, long version, RolloutCondition condition) {
       this.service = service;
       this.version = version;
       this.condition = condition;
-      this.future = future;
     }
 
     /** Re-files {@code node} after a change. */
@@ -648,21 +718,33 @@ public final class Controller implements AutoCloseable {
       }
     }
 
-    /** Completes the future when the condition holds or every target answered; true if it did. */
-    boolean decided() {
+    boolean satisfied() {
       int targets = acked.size() + rejected.size() + pending.size();
-      boolean satisfied = acked.size() >= (int) Math.ceil(targets * condition.percentRequired() / 100.0);
-      if (!satisfied && !pending.isEmpty()) {
+      return acked.size() >= (int) Math.ceil(targets * condition.percentRequired() / 100.0);
+    }
+
+    /**
+     * Decides when the condition holds, every target answered (an early rejection does not end the
+     * wait, so the result lists every node's answer rather than calling the slower ones silent), or
+     * {@code force}; true if it did. The future is completed once the lock is released.
+     */
+    boolean decide(boolean force) {
+      if (result != null) {
+        return true;
+      }
+      boolean satisfied = satisfied();
+      if (!satisfied && !pending.isEmpty() && !force) {
         return false;
       }
-      RolloutResult result = result(satisfied);
-      eventExecutor.execute(() -> future.complete(result));
+      RolloutResult decision = result(satisfied);
+      result = decision;
+      decidedWaiters.add(() -> decided.complete(decision));
       return true;
     }
 
     RolloutResult result(boolean satisfied) {
       return new RolloutResult(service, version, satisfied, new TreeSet<>(acked), new TreeMap<>(rejected),
-          new TreeSet<>(pending));
+          new TreeSet<>(pending), outcome(service, version));
     }
   }
 
@@ -717,7 +799,7 @@ public final class Controller implements AutoCloseable {
       }
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     publish(out);
     if (presence != null) {
@@ -756,7 +838,7 @@ public final class Controller implements AutoCloseable {
       }
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     publish(out);
     if (presence != null) {
@@ -809,7 +891,7 @@ public final class Controller implements AutoCloseable {
       answered(ack.getService(), ack.getVersion(), node.nodeId, null);
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     telemetry.configAnswered(ack.getService(), ack.getVersion(), session.nodeId(), true);
     store.recordApplied(session.nodeId(), ack.getService(), ack.getVersion());
@@ -836,7 +918,7 @@ public final class Controller implements AutoCloseable {
       answered(nack.getService(), nack.getVersion(), node.nodeId, nack.getReason());
       signalWaiters(node);
     } finally {
-      lock.unlock();
+      unlock();
     }
     log.warn("node {} rejected {}@{}: {}", session.nodeId(), nack.getService(), nack.getVersion(), nack.getReason());
     telemetry.configAnswered(nack.getService(), nack.getVersion(), session.nodeId(), false);
@@ -898,6 +980,10 @@ public final class Controller implements AutoCloseable {
     int outstanding() {
       return outstanding.size();
     }
+
+    boolean isOutstanding(long version) {
+      return outstanding.contains(version);
+    }
   }
 
   private void answered(String service, long version, String nodeId, String rejection) {
@@ -932,7 +1018,7 @@ public final class Controller implements AutoCloseable {
         }
       }
     } finally {
-      lock.unlock();
+      unlock();
     }
     publish(out);
     return null;
@@ -952,6 +1038,11 @@ public final class Controller implements AutoCloseable {
   }
 
   // --------------------------------------------------------------------------------- rollouts
+
+  /** Rollouts per service whose outcome {@link RolloutResult#outcome} can still report (the newest). */
+  static final int REMEMBERED_ROLLOUTS = 16;
+  /** Node ids a log line or an outcome names before "and N more". */
+  private static final int NAMED_NODES = 10;
 
   private void startRollout(ConfigVersion version, RolloutPolicy policy) {
     Rollout rollout;
@@ -976,30 +1067,65 @@ public final class Controller implements AutoCloseable {
       targets.sort(Comparator.comparing(NodeView::nodeId));
       rollout = new Rollout(version, policy, state.released, policy.waves(targets), trace);
       state.rollout = rollout;
+      state.remember(rollout);
+      if (rollout.waves.size() <= 1) {
+        // One wave: every node gets the version now, so do the nodes connecting from now on.
+        state.released = Math.max(state.released, version.version());
+      }
     } finally {
-      lock.unlock();
+      unlock();
     }
-    onRolloutThread(() -> rollout.nextWave());
+    onRolloutThread(rollout.label(), rollout::nextWave);
   }
 
   private final class ServiceState {
     long released;
     long highestStarted;
     Rollout rollout;
+    /** The newest rollouts by version, oldest first. */
+    final Map<Long, Rollout> recent = new LinkedHashMap<>();
+
+    void remember(Rollout rollout) {
+      recent.put(rollout.version.version(), rollout);
+      if (recent.size() > REMEMBERED_ROLLOUTS) {
+        recent.remove(recent.keySet().iterator().next());
+      }
+    }
   }
 
-  /** One version's way through its waves. Steps run on the rollout thread. */
+  /**
+   * One version's way through its waves. Steps run on the rollout thread; a wave is promoted only
+   * when every node of it answered (see {@link RolloutPolicy}).
+   */
   private final class Rollout {
+    static final String RUNNING = "running";
+    static final String ROLLING_BACK = "rolling_back";
+    static final String COMPLETE = "complete";
+    static final String HALTED = "halted";
+    static final String ROLLED_BACK = "rolled_back";
+    static final String ROLLBACK_FAILED = "rollback_failed";
+    static final String SUPERSEDED = "superseded";
+    static final String FAILED = "failed";
+
     final ConfigVersion version;
     final RolloutPolicy policy;
     final long previousReleased;
-    final List<List<NodeView>> waves;
+    List<List<NodeView>> waves;
     final Set<String> pushed = new HashSet<>();
     final Set<String> waiting = new HashSet<>();
+    /** Nodes of the current wave that disconnected before answering. */
+    final Set<String> departed = new LinkedHashSet<>();
     final Telemetry.RolloutTrace trace;
     final long startNanos = System.nanoTime();
     int wave;
+    /** The last wave whose answers were evaluated: a wave is decided once, whoever asks first. */
+    int evaluated = -1;
+    /** No more steps: the rollout ended, or is rolling back. */
     boolean finished;
+    /** {@link #finish} ran: telemetry has the outcome. */
+    boolean reported;
+    String outcome = RUNNING;
+    String reason = "";
     ScheduledFuture<?> timeout;
 
     Rollout(ConfigVersion version, RolloutPolicy policy, long previousReleased, List<List<NodeView>> waves,
@@ -1011,14 +1137,58 @@ public final class Controller implements AutoCloseable {
       this.trace = trace;
     }
 
-    /** Under the lock: marks the rollout finished and reports how it ended. */
-    void finish(String outcome) {
+    String label() {
+      return "rollout of " + version.service() + "@" + version.version() + " (" + policy.name() + ")";
+    }
+
+    /** Under the lock: the outcome and why, for {@link RolloutResult#outcome}. */
+    String describe() {
+      return reason.isEmpty() ? outcome : outcome + ": " + reason;
+    }
+
+    /** Under the lock: ends the rollout, reports how, and ends the waits it can no longer satisfy. */
+    void finish(String outcome, String reason) {
+      if (reported) {
+        return;
+      }
       finished = true;
+      reported = true;
+      this.outcome = outcome;
+      this.reason = reason;
+      if (timeout != null) {
+        timeout.cancel(false);
+      }
       telemetry.rolloutFinished(version.service(), version.version(), outcome, System.nanoTime() - startNanos);
       trace.finished(outcome);
+      if (!outcome.equals(COMPLETE) && !outcome.equals(SUPERSEDED)) {
+        endWaits(version.service(), version.version()); // the nodes not pushed yet will not get it
+      }
+    }
+
+    /**
+     * Runs a step of this rollout; a step that throws (a store failure, a push the server refuses)
+     * ends the rollout as failed, logged with the service and version, instead of vanishing into the
+     * rollout executor.
+     */
+    void guarded(String what, Runnable step) {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        log.warn("{}: {} failed, the rollout stops: {}", label(), what, e.toString(), e);
+        lock.lock();
+        try {
+          finish(FAILED, what + " failed: " + e);
+        } finally {
+          unlock();
+        }
+      }
     }
 
     void nextWave() {
+      guarded("the push of wave " + (wave + 1), this::pushWave);
+    }
+
+    private void pushWave() {
       String service = version.service();
       List<Session> targets = new ArrayList<>();
       lock.lock();
@@ -1028,116 +1198,232 @@ public final class Controller implements AutoCloseable {
         }
         ServiceState state = service(service);
         boolean last = wave >= waves.size() - 1;
+        departed.clear();
         if (wave < waves.size()) {
           for (NodeView view : waves.get(wave)) {
-            Node node = nodes.get(view.nodeId());
-            pushed.add(view.nodeId());
-            if (node != null && node.connected() && node.wants(service, version.version())) {
-              node.sent.computeIfAbsent(service, s -> new SentVersions()).add(version.version());
-              targets.add(node.session);
-              waiting.add(node.nodeId);
-            }
+            target(view.nodeId(), nodes.get(view.nodeId()), targets);
           }
+          reason = "wave " + (wave + 1) + " of " + waves.size() + " pushed, awaiting its answers";
         }
         if (last) {
+          // Nodes that connected since the rollout started were given the released version then:
+          // the last wave is theirs too, or they would keep that one until the next version.
+          for (Node node : nodes.values()) {
+            if (node.connected() && node.services.contains(service) && !pushed.contains(node.nodeId)) {
+              target(node.nodeId, node, targets);
+            }
+          }
           state.released = Math.max(state.released, version.version());
         }
       } finally {
-        lock.unlock();
+        unlock();
       }
       fanOut(targets);
-      lock.lock();
-      try {
-        if (waiting.isEmpty()) {
-          onRolloutThread(this::waveAnswered);
-        } else {
-          timeout = onRolloutThreadLater(this::waveAnswered, policy.waveTimeout().toNanos());
-        }
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    /** Under the lock. */
-    void answered(String nodeId, long answeredVersion, String rejection) {
-      if (answeredVersion == version.version()) { // -1: the node disconnected without answering
-        trace.answered(nodeId, rejection);
-      }
-      if (!finished && waiting.remove(nodeId) && waiting.isEmpty()) {
-        if (timeout != null) {
-          timeout.cancel(false);
-        }
-        onRolloutThread(this::waveAnswered);
-      }
-    }
-
-    void waveAnswered() {
-      boolean rollback = false;
-      boolean more;
       lock.lock();
       try {
         if (finished) {
           return;
         }
+        int current = wave;
+        if (waiting.isEmpty()) {
+          onRolloutThread(label(), () -> waveAnswered(current, false));
+        } else {
+          timeout = onRolloutThreadLater(label(), () -> waveAnswered(current, true), policy.waveTimeout().toNanos());
+        }
+      } finally {
+        unlock();
+      }
+    }
+
+    /**
+     * Under the lock: puts a node into the current wave, and into {@code targets} unless the version
+     * is in flight to its session already (sent when it connected).
+     */
+    private void target(String nodeId, Node node, List<Session> targets) {
+      pushed.add(nodeId);
+      String service = version.service();
+      if (node == null || !node.connected() || !node.wants(service, version.version())) {
+        return;
+      }
+      SentVersions sent = node.sent.computeIfAbsent(service, s -> new SentVersions());
+      if (!sent.isOutstanding(version.version())) {
+        sent.add(version.version());
+        targets.add(node.session);
+      }
+      waiting.add(nodeId);
+    }
+
+    /** Under the lock: {@code nodeId} answered (or, with {@code answeredVersion} -1, disconnected). */
+    void answered(String nodeId, long answeredVersion, String rejection) {
+      if (answeredVersion == version.version()) {
+        trace.answered(nodeId, rejection);
+      }
+      if (answeredVersion != -1 && answeredVersion < version.version()) {
+        return; // a late answer to an older version: this one is still awaited
+      }
+      if (finished || !waiting.remove(nodeId)) {
+        return;
+      }
+      boolean left = answeredVersion == -1;
+      if (left) {
+        departed.add(nodeId);
+      }
+      // Decided once every node answered, or as soon as a node of a wave to be promoted left: it
+      // can no longer acknowledge, so the wave cannot be promoted.
+      if (waiting.isEmpty() || (left && wave < waves.size() - 1)) {
+        if (timeout != null) {
+          timeout.cancel(false);
+        }
+        int current = wave;
+        onRolloutThread(label(), () -> waveAnswered(current, false));
+      }
+    }
+
+    /**
+     * The answers of wave {@code answered} are in, a node of it left, or ({@code timedOut}) its
+     * timeout passed: promote, halt, roll back or complete.
+     */
+    void waveAnswered(int answered, boolean timedOut) {
+      guarded("the evaluation of wave " + (answered + 1), () -> evaluate(answered, timedOut));
+    }
+
+    private void evaluate(int answered, boolean timedOut) {
+      String service = version.service();
+      boolean rollback = false;
+      long bakeNanos = 0;
+      String next;
+      lock.lock();
+      try {
+        if (finished || answered != wave || evaluated >= answered) {
+          return; // decided already, or a stale timeout
+        }
+        evaluated = answered;
+        if (timeout != null) {
+          timeout.cancel(false);
+        }
         waiting.clear();
         int rejected = 0;
         for (String nodeId : pushed) {
           Node node = nodes.get(nodeId);
-          if (node != null && node.rejectedVersion(version.service()) == version.version()) {
+          if (node != null && node.rejectedVersion(service) == version.version()) {
             rejected++;
           }
         }
-        more = wave < waves.size() - 1;
+        // This wave's nodes that neither applied the version (or a newer one) nor rejected it.
+        List<String> left = new ArrayList<>();
+        List<String> silent = new ArrayList<>();
+        for (NodeView view : wave < waves.size() ? waves.get(wave) : List.<NodeView>of()) {
+          Node node = nodes.get(view.nodeId());
+          if (node != null && (node.applied(service) >= version.version()
+              || node.rejectedVersion(service) == version.version())) {
+            continue;
+          }
+          (node == null || !node.connected() || departed.contains(view.nodeId()) ? left : silent).add(view.nodeId());
+        }
+        boolean more = wave < waves.size() - 1;
+        String waveName = "wave " + (wave + 1) + " of " + waves.size();
         double fraction = pushed.isEmpty() ? 0 : (double) rejected / pushed.size();
         if (policy.rollbackThreshold() >= 0 && fraction > policy.rollbackThreshold()) {
-          finish("rolled_back");
           rollback = true;
-          log.warn("rollout of {}@{} ({}): {} of {} nodes rejected, above {}: rolling back to version {}",
-              version.service(), version.version(), policy.name(), rejected, pushed.size(),
-              policy.rollbackThreshold(), previousReleased);
+          finished = true; // no more waves; finish() once the rollback was tried
+          outcome = ROLLING_BACK;
+          reason = rejected + " of " + pushed.size() + " nodes rejected, above " + policy.rollbackThreshold();
+          log.warn("{}: {} of {} nodes rejected, above {}: rolling back to version {}", label(), rejected,
+              pushed.size(), policy.rollbackThreshold(), previousReleased);
         } else if (more && rejected > 0 && policy.haltOnRejection()) {
-          finish("halted");
-          log.warn("rollout of {}@{} ({}) halted after wave {}: {} rejection(s)", version.service(),
-              version.version(), policy.name(), wave + 1, rejected);
+          finish(HALTED, waveName + " not promoted: " + rejected + " rejection(s); the other nodes stay on version "
+              + previousReleased);
+          log.warn("{} halted: {}", label(), reason);
+          return;
+        } else if (more && (!left.isEmpty() || !silent.isEmpty())) {
+          List<String> why = new ArrayList<>();
+          if (!left.isEmpty()) {
+            why.add(names(left) + " disconnected before acknowledging");
+          }
+          if (!silent.isEmpty()) {
+            why.add(names(silent) + (timedOut ? " did not acknowledge within the wave timeout of "
+                + policy.waveTimeout() : " had not acknowledged yet"));
+          }
+          finish(HALTED, waveName + " not promoted: " + String.join("; ", why)
+              + "; the other nodes stay on version " + previousReleased);
+          log.warn("{} halted: {}", label(), reason);
           return;
         } else if (!more) {
-          finish("complete");
-          log.info("rollout of {}@{} ({}) complete: {} node(s) pushed, {} rejected", version.service(),
-              version.version(), policy.name(), pushed.size(), rejected);
+          finish(COMPLETE, "");
+          log.info("{} complete: {} node(s) pushed, {} rejected, {} did not answer", label(), pushed.size(),
+              rejected, left.size() + silent.size());
           return;
         } else {
           wave++;
+          bakeNanos = policy.bakeTime().toNanos();
+          next = "wave " + (wave + 1) + " of " + waves.size();
+          reason = bakeNanos > 0 ? waveName + " acknowledged; baking " + policy.bakeTime() + " before " + next
+              : waveName + " acknowledged";
         }
       } finally {
-        lock.unlock();
+        unlock();
       }
       if (rollback) {
-        if (previousReleased > 0) {
-          onRolloutThread(() -> rollback(version.service(), previousReleased));
-        } else {
-          log.warn("rollout of {}@{}: no earlier version to roll back to", version.service(), version.version());
-        }
-        return;
-      }
-      long bake = policy.bakeTime().toNanos();
-      if (bake > 0) {
-        onRolloutThreadLater(this::nextWave, bake);
+        rollBack(service);
+      } else if (bakeNanos > 0) {
+        onRolloutThreadLater(label(), this::nextWave, bakeNanos);
       } else {
         nextWave();
+      }
+    }
+
+    /** Rollout thread: applies the previous released version's content again; the outcome says whether it could. */
+    private void rollBack(String service) {
+      String outcome;
+      String why;
+      lock.lock();
+      try {
+        why = reason;
+      } finally {
+        unlock();
+      }
+      if (previousReleased <= 0) {
+        outcome = ROLLBACK_FAILED;
+        why += "; there is no earlier released version to roll back to";
+        log.warn("{}: {}", label(), why);
+      } else {
+        try {
+          long restored = rollback(service, previousReleased);
+          outcome = ROLLED_BACK;
+          why += "; the content of version " + previousReleased + " is rolled out again as version " + restored;
+        } catch (RuntimeException e) {
+          outcome = ROLLBACK_FAILED;
+          why += "; rolling back to version " + previousReleased + " failed: " + e.getMessage();
+          log.warn("{}: rolling back to version {} failed: {}", label(), previousReleased, e.toString(), e);
+        }
+      }
+      lock.lock();
+      try {
+        finish(outcome, why);
+      } finally {
+        unlock();
       }
     }
 
     /** Under the lock. */
     void supersede() {
       if (!finished) {
-        finish("superseded");
+        finish(SUPERSEDED, "");
       }
       if (timeout != null) {
         timeout.cancel(false);
       }
+      // Only its outcome is asked for from now on: let the fleet-sized sets go.
+      waves = List.of();
+      pushed.clear();
+      waiting.clear();
+      departed.clear();
     }
 
-    /** Writes the update to {@code targets}: encoded once, in paced batches. Rollout thread. */
+    /**
+     * Writes the update to {@code targets} in paced batches. It is encoded once: every batch writes
+     * the same bytes. Rollout thread.
+     */
     void fanOut(List<Session> targets) {
       if (targets.isEmpty()) {
         return;
@@ -1155,22 +1441,31 @@ public final class Controller implements AutoCloseable {
         }
       }
       int batch = options.fanoutBatchSize();
-      for (int from = 0; from < targets.size(); from += batch) {
-        List<Session> slice = targets.subList(from, Math.min(targets.size(), from + batch));
-        List<Session> netty = new ArrayList<>();
-        Map<Session, CompletableFuture<Void>> writes = new LinkedHashMap<>();
-        for (Session target : slice) {
-          if (target instanceof NettySession) {
-            netty.add(target);
-          } else {
-            writes.put(target, track(target, target.send(ControlMessages.UPDATE, headers, body.duplicate())));
+      ByteBuf frame = null;
+      try {
+        for (int from = 0; from < targets.size(); from += batch) {
+          List<Session> slice = targets.subList(from, Math.min(targets.size(), from + batch));
+          List<Session> netty = new ArrayList<>();
+          Map<Session, CompletableFuture<Void>> writes = new LinkedHashMap<>();
+          for (Session target : slice) {
+            if (target instanceof NettySession) {
+              netty.add(target);
+            } else {
+              writes.put(target, track(target, target.send(ControlMessages.UPDATE, headers, body.duplicate())));
+            }
           }
+          if (!netty.isEmpty()) {
+            if (frame == null) {
+              frame = server.encodeOneWay(ControlMessages.UPDATE, headers, body);
+            }
+            server.broadcast(netty, frame).forEach((target, write) -> writes.put(target, track(target, write)));
+          }
+          awaitProgress(writes);
         }
-        if (!netty.isEmpty()) {
-          server.broadcast(netty, ControlMessages.UPDATE, headers, body.duplicate())
-              .forEach((target, write) -> writes.put(target, track(target, write)));
+      } finally {
+        if (frame != null) {
+          frame.release();
         }
-        awaitProgress(writes);
       }
     }
 
@@ -1303,6 +1598,14 @@ public final class Controller implements AutoCloseable {
     }
   }
 
+  /** Up to {@link #NAMED_NODES} node ids, then how many more. */
+  private static String names(List<String> nodeIds) {
+    List<String> sorted = new ArrayList<>(nodeIds);
+    java.util.Collections.sort(sorted);
+    String named = String.join(", ", sorted.subList(0, Math.min(NAMED_NODES, sorted.size())));
+    return sorted.size() > NAMED_NODES ? named + " and " + (sorted.size() - NAMED_NODES) + " more" : named;
+  }
+
   private static void checkService(String service) {
     if (service == null || service.isEmpty() || service.length() > 256) {
       throw new IllegalArgumentException("service name must be 1..256 characters, got "
@@ -1336,7 +1639,10 @@ public final class Controller implements AutoCloseable {
       }
     }
     rolloutExecutor.shutdownNow();
-    CompletableFuture<Void> stopped = server.shutdown(grace).whenComplete((ok, e) -> eventExecutor.shutdownNow());
+    CompletableFuture<Void> stopped = server.shutdown(grace).whenComplete((ok, e) -> {
+      events.shutdown();
+      waiterExecutor.shutdown(); // after the waits the closed sessions ended; later ones complete inline
+    });
     if (presence == null) {
       return stopped;
     }
@@ -1372,7 +1678,7 @@ public final class Controller implements AutoCloseable {
     try {
       return new ArrayList<>(nodes.keySet());
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 
@@ -1388,7 +1694,7 @@ public final class Controller implements AutoCloseable {
       }
       return out;
     } finally {
-      lock.unlock();
+      unlock();
     }
   }
 }

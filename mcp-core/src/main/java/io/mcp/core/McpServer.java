@@ -14,7 +14,7 @@ import io.mcp.core.internal.HandlerPools;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -72,6 +72,8 @@ public final class McpServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final EventLoopGroup localGroup;
   private final Set<NettySession> sessions = ConcurrentHashMap.newKeySet();
+  /** The allocator of every channel this server accepts, and of the frames it broadcasts to them. */
+  private final ByteBufAllocator allocator = ByteBufAllocator.DEFAULT;
   /** Transport peers announced by relays, keyed by the relay channel's in-VM address. */
   private final Map<SocketAddress, RelayedPeer> relayedPeers = new ConcurrentHashMap<>();
   private final java.util.function.LongFunction<Duration> heartbeatNegotiation;
@@ -141,6 +143,7 @@ public final class McpServer implements AutoCloseable {
           .channel(Transports.serverChannel(group))
           .option(ChannelOption.SO_BACKLOG, 4096)
           .option(ChannelOption.SO_REUSEADDR, true)
+          .childOption(ChannelOption.ALLOCATOR, allocator)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
           .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
@@ -152,6 +155,7 @@ public final class McpServer implements AutoCloseable {
         localChannel = new ServerBootstrap()
             .group(localGroup)
             .channel(LocalServerChannel.class)
+            .childOption(ChannelOption.ALLOCATOR, allocator)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                 new WriteBufferWaterMark(options.writeBufferLowWaterMark(), options.writeBufferHighWaterMark()))
             .childHandler(sessionInitializer(false))
@@ -300,20 +304,38 @@ public final class McpServer implements AutoCloseable {
    */
   public Map<Session, CompletableFuture<Void>> broadcast(Collection<? extends Session> targets, String type,
       Map<String, String> headers, ByteBuffer body) {
+    ByteBuf frame = encodeOneWay(type, headers, body);
+    try {
+      return broadcast(targets, frame);
+    } finally {
+      frame.release();
+    }
+  }
+
+  /**
+   * Encodes a one-way message into one DATA frame for {@link #broadcast(Collection, ByteBuf)}, with
+   * the allocator of this server's channels. The caller releases it.
+   *
+   * @throws IllegalArgumentException if the envelope is invalid or exceeds the max payload
+   */
+  ByteBuf encodeOneWay(String type, Map<String, String> headers, ByteBuffer body) {
     Envelope envelope = Envelope.oneWay(type, headers, body);
     int length = envelope.encodedLength();
     if (length > sessionConfig.maxPayloadBytes()) {
       throw new IllegalArgumentException("envelope of " + length + " bytes exceeds max payload "
           + sessionConfig.maxPayloadBytes());
     }
-    ByteBuf shared = Frames.encodeEnvelope(PooledByteBufAllocator.DEFAULT, options.byteOrder(), envelope);
+    return Frames.encodeEnvelope(allocator, options.byteOrder(), envelope);
+  }
+
+  /**
+   * Writes an encoded frame to many sessions of this server: each gets a retained duplicate (same
+   * bytes, own indices). {@code frame} is not consumed, so one frame can serve several calls.
+   */
+  Map<Session, CompletableFuture<Void>> broadcast(Collection<? extends Session> targets, ByteBuf frame) {
     Map<Session, CompletableFuture<Void>> results = new LinkedHashMap<>();
-    try {
-      for (Session target : targets) {
-        results.put(target, ((NettySession) target).writeShared(shared.retainedDuplicate()));
-      }
-    } finally {
-      shared.release();
+    for (Session target : targets) {
+      results.put(target, ((NettySession) target).writeShared(frame.retainedDuplicate()));
     }
     return results;
   }

@@ -27,8 +27,10 @@ public final class RolloutPolicies {
   }
 
   /**
-   * A canary of {@code percent} % of the nodes (rounded up, at least one), then, once all canaries
-   * answered without a rejection and {@code bakeTime} passed, the rest.
+   * A canary of {@code percent} % of the nodes (rounded up, at least one), then, once every canary
+   * acknowledged the version and {@code bakeTime} passed, the rest. A canary that rejects, stays
+   * silent for the wave timeout (60 s) or disconnects halts the rollout: the rest keep the previous
+   * released version.
    */
   public static RolloutPolicy canaryPercent(int percent, Duration bakeTime) {
     if (percent < 1 || percent > 100) {
@@ -43,7 +45,10 @@ public final class RolloutPolicies {
     };
   }
 
-  /** Nodes whose metadata matches {@code labels} first; the rest after they answered and {@code bakeTime}. */
+  /**
+   * Nodes whose metadata matches {@code labels} first; the rest once every one of them acknowledged
+   * and {@code bakeTime} passed (halted otherwise, as {@link #canaryPercent}).
+   */
   public static RolloutPolicy canaryLabels(Map<String, String> labels, Duration bakeTime) {
     Map<String, String> selector = Map.copyOf(labels);
     return new Canary("canary" + selector, bakeTime) {

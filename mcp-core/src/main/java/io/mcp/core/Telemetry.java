@@ -84,7 +84,7 @@ public interface Telemetry {
 
   /**
    * A rollout ended after {@code nanos}: {@code outcome} is {@code complete}, {@code halted},
-   * {@code rolled_back} or {@code superseded}.
+   * {@code rolled_back}, {@code rollback_failed}, {@code failed} or {@code superseded}.
    */
   default void rolloutFinished(String service, long version, String outcome, long nanos) {}
 
