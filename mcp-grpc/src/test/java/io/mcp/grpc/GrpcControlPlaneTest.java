@@ -176,6 +176,8 @@ class GrpcControlPlaneTest {
     assertThat(response.getRollout().getRejectedMap()).containsOnlyKeys("bad-node");
     assertThat(response.getRollout().getRejectedMap().get("bad-node")).contains("limit must be a number");
     assertThat(response.getRollout().getTimedOutList()).isEmpty();
+    // The waiter is answered by the last ACK or NACK; the rollout thread marks the wave done after.
+    assertThat(response.getRollout().getOutcome()).matches("(running|complete)(: .*)?");
     assertThat(applied).containsExactly("good-node@1=limit=x");
   }
 

@@ -135,6 +135,10 @@ final class RolloutProgress implements AutoCloseable {
     new TreeMap<>(summary.getRejectedMap()).forEach((node, reason) ->
         out.println("  rejected by " + Table.printable(node) + ": " + Table.printable(reason)));
     summary.getTimedOutList().stream().sorted().forEach(node -> out.println("  no answer from " + node));
+    String outcome = summary.getOutcome();
+    if (!outcome.isEmpty() && !outcome.startsWith("complete") && !outcome.startsWith("running")) {
+      out.println("  rollout " + Table.printable(outcome));
+    }
     out.flush();
     if (summary.getRejectedCount() > 0) {
       throw new CliException(ExitCode.REJECTED, service + " version " + version + " was rejected by "

@@ -182,6 +182,20 @@ class McpctlTest {
   }
 
   @Test
+  void applyCanary_theCanaryRejects_theRolloutHaltsAndSaysWhy() throws Exception {
+    agent("pay-1", "payments", true, Behaviour.NACK_WITHOUT_EQUALS);
+    agent("pay-2", "payments", true, Behaviour.NACK_WITHOUT_EQUALS);
+    awaitConnected(2);
+
+    Run run = admin("apply", "payments", "--file", file("bad.conf", "limit: 5").toString(), "--canary", "50%",
+        "--wait", "--timeout", "30s");
+
+    assertThat(run.code()).isEqualTo(3);
+    assertThat(run.out()).contains(" rejected by ", "  rollout halted: wave 1 of 2 not promoted");
+    assertThat(run.err()).isEqualTo("mcpctl: error: payments version 1 was rejected by 1 node\n");
+  }
+
+  @Test
   void applyCanary_byPercentAndLabels_andBadCanaryIsAUsageError() throws Exception {
     agent("pay-1", "payments", false, Behaviour.ACK);
     agent("pay-2", "payments", false, Behaviour.ACK);

@@ -50,6 +50,7 @@ public final class Protos {
         .addAllAcked(result.acked())
         .putAllRejected(result.rejected())
         .addAllTimedOut(result.timedOut())
+        .setOutcome(result.outcome())
         .build();
   }
 
