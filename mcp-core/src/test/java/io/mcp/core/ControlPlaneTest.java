@@ -8,6 +8,7 @@ import io.mcp.core.proto.ApplyRequest;
 import io.mcp.core.proto.ApplyResponse;
 import io.mcp.core.proto.ConfigAck;
 import io.mcp.core.proto.ConfigUpdate;
+import io.mcp.core.proto.StatusReport;
 import io.mcp.core.spi.AuthenticationException;
 import io.mcp.core.spi.Authenticator;
 import io.netty.channel.EventLoopGroup;
@@ -26,10 +27,13 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,6 +64,14 @@ class ControlPlaneTest {
   Controller startController(int port) {
     return Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1").port(port)
         .authenticator(AUTH).build(), store).build()).start();
+  }
+
+  /** Replaces the default controller by one with adjusted server and controller options (same store). */
+  void restartController(UnaryOperator<ServerOptions.Builder> server, UnaryOperator<ControllerOptions.Builder> options)
+      throws Exception {
+    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
+    controller = Controller.create(options.apply(ControllerOptions.builder(
+        server.apply(ServerOptions.builder().host("127.0.0.1").authenticator(AUTH)).build(), store)).build()).start();
   }
 
   @AfterEach
@@ -337,25 +349,38 @@ class ControlPlaneTest {
 
   @Test
   void duplicateAndOutOfOrderAcks_idempotent_appliedNeverRegresses() throws Exception {
+    // One handler thread: the controller handles one session's messages in arrival order, so the
+    // answer to a request sent after the ACKs proves they were handled.
+    ExecutorService serial = Executors.newSingleThreadExecutor();
+    closeables.add(serial::shutdownNow);
+    restartController(server -> server.handlerExecutor(serial), options -> options);
     LinkedBlockingQueue<ConfigUpdate> updates = new LinkedBlockingQueue<>();
     Session session = manualAgent("manual", updates);
-    LinkedBlockingQueue<FleetEvent> applied = new LinkedBlockingQueue<>();
-    controller.subscribe(applied::add, e -> e.type() == FleetEvent.Type.APPLIED);
+    LinkedBlockingQueue<FleetEvent> events = new LinkedBlockingQueue<>();
+    controller.subscribe(events::add,
+        e -> e.type() == FleetEvent.Type.APPLIED || e.type() == FleetEvent.Type.HEALTH_CHANGED);
     long v1 = controller.apply("payments", text("1"));
     assertThat(updates.poll(10, TimeUnit.SECONDS).getVersion()).isEqualTo(v1);
     long v2 = controller.apply("payments", text("2"));
     assertThat(updates.poll(10, TimeUnit.SECONDS).getVersion()).isEqualTo(v2);
+    session.send(ControlMessages.ACK, ack(v2));
+    FleetEvent appliedV2 = events.poll(10, TimeUnit.SECONDS);
+    assertThat(appliedV2.type()).isEqualTo(FleetEvent.Type.APPLIED);
+    assertThat(appliedV2.version()).isEqualTo(v2);
 
-    session.send(ControlMessages.ACK, ack(v2));
-    session.send(ControlMessages.ACK, ack(v2));
+    session.send(ControlMessages.ACK, ack(v2)); // duplicate
     session.send(ControlMessages.ACK, ack(v1)); // late, older
+    // The ordering point: handled after both ACKs; its HEALTH_CHANGED is published after anything they published.
+    session.request(ControlMessages.STATUS, ByteBuffer.wrap(StatusReport.newBuilder()
+        .setHealth(io.mcp.core.proto.Health.DEGRADED).build().toByteArray()), WAIT).get(10, TimeUnit.SECONDS);
 
-    assertThat(applied.poll(10, TimeUnit.SECONDS).version()).isEqualTo(v2);
-    assertThat(controller.awaitRollout("payments", v2, RolloutCondition.all(), WAIT).satisfied()).isTrue();
-    Thread.sleep(100); // let the duplicate and the older ACK arrive
-    assertThat(applied).isEmpty();
+    FleetEvent next = events.poll(10, TimeUnit.SECONDS);
+    assertThat(next.type()).as("no APPLIED for the duplicate or the older ACK")
+        .isEqualTo(FleetEvent.Type.HEALTH_CHANGED);
+    assertThat(session.state()).isEqualTo(SessionState.READY);
     assertThat(controller.nodes().get(0).appliedVersion("payments")).isEqualTo(v2);
     assertThat(store.nodeRecord("manual", "payments").appliedVersion()).isEqualTo(v2);
+    assertThat(controller.awaitRollout("payments", v2, RolloutCondition.all(), WAIT).acked()).containsExactly("manual");
   }
 
   @Test
@@ -417,9 +442,7 @@ class ControlPlaneTest {
 
   @Test
   void slowSubscriber_coalescedAndToldItLagged_othersAndTheControllerUnaffected() throws Exception {
-    controller.shutdown(Duration.ofSeconds(2)).get(10, TimeUnit.SECONDS);
-    controller = Controller.create(ControllerOptions.builder(ServerOptions.builder().host("127.0.0.1")
-        .authenticator(AUTH).build(), store).subscriberBufferSize(4).build()).start();
+    restartController(server -> server, options -> options.subscriberBufferSize(4));
     CountDownLatch stuck = new CountDownLatch(1);
     List<FleetEvent> slowSaw = new CopyOnWriteArrayList<>();
     controller.subscribe(e -> {
