@@ -154,6 +154,128 @@ class ControlPlaneTest {
     assertThat(controller.nodes("payments")).allSatisfy(n -> assertThat(n.appliedVersion("payments")).isEqualTo(1));
   }
 
+  /**
+   * Four agents of payments that answer one version differently: n1 (zone east, tier gold) and n3
+   * (west) apply it, n2 (east) rejects it, n4 (west) holds it until {@code release}. Returns once
+   * the controller has seen the three answers.
+   */
+  long fourDifferentAnswers(CountDownLatch release) throws Exception {
+    ConfigListener applies = (service, version, config) -> { };
+    agent(AgentOptions.builder("n1").services("payments").token("agent-token").metadata("zone", "east")
+        .metadata("tier", "gold").configListener(applies));
+    agent(AgentOptions.builder("n2").services("payments").token("agent-token").metadata("zone", "east")
+        .configListener((service, version, config) -> {
+          throw new IllegalArgumentException("n2 refuses " + service + "@" + version);
+        }));
+    agent(AgentOptions.builder("n3").services("payments").token("agent-token").metadata("zone", "west")
+        .configListener(applies));
+    agent(AgentOptions.builder("n4").services("payments").token("agent-token").metadata("zone", "west")
+        .configListener((service, version, config) -> release.await(WAIT.toSeconds() * 3, TimeUnit.SECONDS)));
+    awaitConnected(4);
+    LinkedBlockingQueue<FleetEvent> answers = new LinkedBlockingQueue<>();
+    Subscription subscription = controller.subscribe(answers::add,
+        e -> e.type() == FleetEvent.Type.APPLIED || e.type() == FleetEvent.Type.REJECTED);
+    long version = controller.apply("payments", text("limit=10"));
+    List<String> seen = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      FleetEvent answer = answers.poll(10, TimeUnit.SECONDS);
+      assertThat(answer).as("answer %d of 3; seen %s", i + 1, seen).isNotNull();
+      seen.add(answer.type() + " " + answer.nodeId());
+    }
+    subscription.close();
+    assertThat(seen).containsExactlyInAnyOrder("APPLIED n1", "REJECTED n2", "APPLIED n3");
+    return version;
+  }
+
+  @Test
+  void awaitRollout_percent_countsEveryTarget_roundsUp_andListsEachAnswer() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      long v = fourDifferentAnswers(release);
+
+      RolloutResult half = controller.awaitRollout("payments", v, RolloutCondition.percent(50), WAIT);
+      RolloutResult moreThanHalf = controller.awaitRollout("payments", v, RolloutCondition.percent(51),
+          Duration.ofMillis(200));
+
+      assertThat(half.satisfied()).as("2 of 4 acked: 50 %").isTrue();
+      assertThat(half.acked()).containsExactly("n1", "n3");
+      assertThat(half.rejected()).containsExactly(Map.entry("n2", "n2 refuses payments@" + v));
+      assertThat(half.timedOut()).containsExactly("n4");
+      assertThat(moreThanHalf.satisfied()).as("51 % of 4 rounds up to 3 acks").isFalse();
+      assertThat(moreThanHalf.acked()).containsExactly("n1", "n3");
+      assertThat(moreThanHalf.rejected()).containsExactly(Map.entry("n2", "n2 refuses payments@" + v));
+      assertThat(moreThanHalf.timedOut()).containsExactly("n4");
+
+      release.countDown();
+      RolloutResult everyone = controller.awaitRollout("payments", v, RolloutCondition.percent(75), WAIT);
+      assertThat(everyone.satisfied()).as("3 of 4 acked once n4 applied").isTrue();
+      assertThat(everyone.acked()).containsExactly("n1", "n3", "n4");
+      assertThat(everyone.rejected()).containsOnlyKeys("n2");
+      assertThat(everyone.timedOut()).isEmpty();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void awaitRollout_labels_judgesOnlyTheMatchingNodes() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      long v = fourDifferentAnswers(release);
+
+      RolloutResult east = controller.awaitRollout("payments", v, RolloutCondition.labels(Map.of("zone", "east")),
+          WAIT);
+      RolloutResult gold = controller.awaitRollout("payments", v,
+          RolloutCondition.labels(Map.of("zone", "east", "tier", "gold")), WAIT);
+      RolloutResult west = controller.awaitRollout("payments", v, RolloutCondition.labels(Map.of("zone", "west")),
+          Duration.ofMillis(200));
+
+      assertThat(east.satisfied()).as("n2 of the east zone rejected").isFalse();
+      assertThat(east.acked()).containsExactly("n1");
+      assertThat(east.rejected()).containsExactly(Map.entry("n2", "n2 refuses payments@" + v));
+      assertThat(east.timedOut()).as("every east node answered: nothing timed out").isEmpty();
+      assertThat(gold.satisfied()).isTrue();
+      assertThat(gold.acked()).containsExactly("n1");
+      assertThat(gold.rejected()).isEmpty();
+      assertThat(gold.timedOut()).isEmpty();
+      assertThat(west.satisfied()).isFalse();
+      assertThat(west.acked()).containsExactly("n3");
+      assertThat(west.rejected()).as("n2's rejection is outside the selector").isEmpty();
+      assertThat(west.timedOut()).containsExactly("n4");
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void fleetEvents_connectedCarriesTheNode_rejectedCarriesTheAgentsReason() throws Exception {
+    LinkedBlockingQueue<FleetEvent> events = new LinkedBlockingQueue<>();
+    controller.subscribe(events::add,
+        e -> e.type() == FleetEvent.Type.CONNECTED || e.type() == FleetEvent.Type.REJECTED);
+    agent(AgentOptions.builder("node-1").services("payments", "billing").token("agent-token")
+        .metadata("zone", "east").configListener(new Recorder()));
+
+    FleetEvent connected = events.poll(10, TimeUnit.SECONDS);
+    long bad = controller.apply("payments", text("bad syntax"));
+    FleetEvent rejected = events.poll(10, TimeUnit.SECONDS);
+
+    assertThat(connected.type()).isEqualTo(FleetEvent.Type.CONNECTED);
+    assertThat(connected.nodeId()).isEqualTo("node-1");
+    assertThat(connected.service()).isEqualTo("payments,billing");
+    assertThat(connected.version()).isZero();
+    assertThat(connected.node().connected()).isTrue();
+    assertThat(connected.node().services()).containsExactlyInAnyOrder("payments", "billing");
+    assertThat(connected.node().metadata()).containsEntry("zone", "east");
+    assertThat(rejected.type()).isEqualTo(FleetEvent.Type.REJECTED);
+    assertThat(rejected.nodeId()).isEqualTo("node-1");
+    assertThat(rejected.service()).isEqualTo("payments");
+    assertThat(rejected.version()).isEqualTo(bad);
+    assertThat(rejected.detail()).isEqualTo("cannot parse line 1: bad syntax");
+    assertThat(rejected.node().rejections())
+        .containsEntry("payments", new NodeView.Rejection(bad, "cannot parse line 1: bad syntax"));
+    assertThat(rejected.node().appliedVersion("payments")).isZero();
+  }
+
   @Test
   void nack_reportedWithTheAgentsReason_andNotResentInALoop() throws Exception {
     Recorder picky = new Recorder();
@@ -242,6 +364,55 @@ class ControlPlaneTest {
     assertThat(canary.timedOut()).containsExactlyInAnyOrder("node-1", "node-2", "node-3");
     assertThat(controller.releasedVersion("web")).isEqualTo(good);
     assertThat(others).allSatisfy(r -> assertThat(r.last()).isEqualTo("web@" + good + "=good"));
+  }
+
+  @Test
+  void canaryLabels_labelledAgentsFirst_theOthersOnlyAfterTheirAcks() throws Exception {
+    // One log for both sides, in causal order: the controller's pushes and the answers it got (its
+    // rollout trace), and each agent's listener.
+    List<String> log = new CopyOnWriteArrayList<>();
+    restartController(server -> server.telemetry(new Telemetry() {
+      @Override
+      public RolloutTrace rolloutStarted(String service, long version) {
+        return new RolloutTrace() {
+          @Override
+          public void pushed(String nodeId) {
+            log.add("pushed " + nodeId);
+          }
+
+          @Override
+          public void answered(String nodeId, String reason) {
+            log.add("answered " + nodeId);
+          }
+        };
+      }
+    }), options -> options);
+    Set<String> canaries = Set.of("node-1", "node-3");
+    for (int i = 0; i < 5; i++) {
+      String nodeId = "node-" + i;
+      AgentOptions.Builder builder = AgentOptions.builder(nodeId).services("web").token("agent-token")
+          .configListener((service, version, config) -> log.add("applied " + nodeId));
+      if (canaries.contains(nodeId)) {
+        builder.metadata("canary", "true");
+      }
+      agent(builder);
+    }
+    awaitConnected(5);
+
+    long v = controller.apply("web", text("new"),
+        RolloutPolicies.canaryLabels(Map.of("canary", "true"), Duration.ZERO));
+
+    assertThat(controller.awaitRollout("web", v, RolloutCondition.all(), WAIT).acked()).hasSize(5);
+    assertThat(log.subList(0, 2)).containsExactlyInAnyOrder("pushed node-1", "pushed node-3");
+    int lastCanaryAck = Math.max(log.indexOf("answered node-1"), log.indexOf("answered node-3"));
+    assertThat(log).contains("answered node-1", "answered node-3");
+    for (String other : List.of("node-0", "node-2", "node-4")) {
+      assertThat(log.indexOf("pushed " + other)).as("%s pushed after the canaries' ACKs: %s", other, log)
+          .isGreaterThan(lastCanaryAck);
+      assertThat(log.indexOf("applied " + other)).as("%s applied after the canaries' ACKs: %s", other, log)
+          .isGreaterThan(lastCanaryAck);
+    }
+    assertThat(controller.releasedVersion("web")).isEqualTo(v);
   }
 
   @Test
