@@ -14,12 +14,14 @@ import io.mcp.core.spi.Authenticator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.EventExecutor;
 import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -130,6 +132,12 @@ class ControlPlaneTest {
       Thread.sleep(5);
     }
     assertThat(condition.getAsBoolean()).as(what + " within " + WAIT.toSeconds() + " s").isTrue();
+  }
+
+  /** The agent's session, once its side of the handshake completed too. */
+  static Session awaitSession(Agent agent) throws InterruptedException {
+    awaitTrue("the agent's session", () -> agent.session().isPresent());
+    return agent.session().orElseThrow();
   }
 
   static byte[] text(String s) {
@@ -676,6 +684,130 @@ class ControlPlaneTest {
     assertThat(view.metrics()).containsEntry("queue_depth", 1200.0);
     assertThat(view.transport()).isEqualTo("tcp");
     assertThat(view.services()).containsExactly("payments");
+  }
+
+  @Test
+  void periodicStatus_reachesTheControllerRepeatedly_withoutAnyChange() throws Exception {
+    NodeRetentionTest.ManualClock clock = new NodeRetentionTest.ManualClock();
+    restartController(server -> server, options -> options.clock(clock));
+    agent(AgentOptions.builder("node-1").services("payments").token("agent-token").configListener(new Recorder())
+        .statusInterval(Duration.ofMillis(50)));
+    awaitTrue("the first status report", () -> !controller.nodes().isEmpty()
+        && controller.nodes().get(0).health() == Health.HEALTHY);
+
+    // Only a message from the node moves lastSeen to the controller's clock: one report per step.
+    for (int step = 1; step <= 3; step++) {
+      Instant now = clock.now.plusSeconds(60);
+      clock.now = now;
+      awaitTrue("status report " + step + " seen at " + now, () -> controller.nodes().get(0).lastSeen().equals(now));
+    }
+
+    NodeView view = controller.nodes().get(0);
+    assertThat(view.health()).isEqualTo(Health.HEALTHY);
+    assertThat(view.metrics()).isEmpty();
+    assertThat(view.connected()).isTrue();
+  }
+
+  @Test
+  void nodesView_lastSeenRttAndMetadata() throws Exception {
+    NodeRetentionTest.ManualClock clock = new NodeRetentionTest.ManualClock();
+    restartController(server -> server.heartbeatBounds(Duration.ofMillis(50), Duration.ofSeconds(60))
+        .heartbeatInterval(Duration.ofMillis(100)), options -> options.clock(clock));
+    Instant connectedAt = clock.now;
+    Agent agent = agent(AgentOptions.builder("node-1").services("payments").token("agent-token")
+        .metadata("zone", "east").metadata("rack", "r7").configListener(new Recorder()));
+    awaitConnected(1);
+
+    awaitTrue("an RTT sample from the controller's heartbeat", () -> controller.nodes().get(0).rtt().isPresent());
+    NodeView view = controller.nodes().get(0);
+    Instant later = connectedAt.plusSeconds(30);
+    clock.now = later;
+    agent.reportStatus(Health.DEGRADED, Map.of("load", 0.9));
+    awaitTrue("the report seen", () -> controller.nodes().get(0).health() == Health.DEGRADED);
+    NodeView after = controller.nodes().get(0);
+
+    assertThat(view.nodeId()).isEqualTo("node-1");
+    assertThat(view.connected()).isTrue();
+    assertThat(view.sessionId()).isEqualTo(awaitSession(agent).id());
+    assertThat(view.transport()).isEqualTo("tcp");
+    assertThat(view.metadata()).containsEntry("zone", "east").containsEntry("rack", "r7")
+        .containsEntry(ControlMessages.TRANSPORT_METADATA, "tcp");
+    assertThat(view.lastSeen()).as("connected, then the first status report, at the controller's time")
+        .isEqualTo(connectedAt);
+    assertThat(view.rtt().orElseThrow()).isPositive();
+    assertThat(after.lastSeen()).isEqualTo(later);
+    assertThat(after.metrics()).containsEntry("load", 0.9);
+    assertThat(after.rtt()).isPresent();
+  }
+
+  @Test
+  void configListener_runsOffTheEventLoop_andBlockingItDoesNotStopHeartbeats() throws Exception {
+    Duration heartbeat = Duration.ofMillis(100);
+    AtomicInteger serverRtts = new AtomicInteger();
+    AtomicInteger agentRtts = new AtomicInteger();
+    List<SessionClose> closes = new CopyOnWriteArrayList<>();
+    restartController(server -> server.heartbeatBounds(Duration.ofMillis(50), Duration.ofSeconds(60))
+        .telemetry(countingRttsAndCloses(serverRtts, closes)), options -> options);
+    EventLoopGroup agentLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    closeables.add(() -> agentLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
+    List<String> listenerThreads = new CopyOnWriteArrayList<>();
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Agent agent = agent(AgentOptions.builder("node-1").services("payments").token("agent-token")
+        .client(c -> c.eventLoopGroup(agentLoop).heartbeatInterval(heartbeat)
+            .telemetry(countingRttsAndCloses(agentRtts, closes)))
+        .configListener((service, version, config) -> {
+          listenerThreads.add(Thread.currentThread().getName() + (onAnyLoopOf(agentLoop) ? " (event loop)" : ""));
+          entered.countDown();
+          release.await(WAIT.toSeconds() * 3, TimeUnit.SECONDS);
+        }));
+    awaitConnected(1);
+    Session session = awaitSession(agent);
+    assertThat(session.heartbeatInterval()).isEqualTo(heartbeat);
+
+    try {
+      long v = controller.apply("payments", text("slow to apply"));
+      assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(listenerThreads).singleElement().asString().doesNotEndWith("(event loop)");
+      int serverBefore = serverRtts.get();
+      int agentBefore = agentRtts.get();
+      // Ten heartbeat intervals, counted in round trips on both sides while the listener blocks.
+      awaitTrue("ten more heartbeat round trips on each side while the listener blocks",
+          () -> serverRtts.get() >= serverBefore + 10 && agentRtts.get() >= agentBefore + 10);
+      assertThat(session.state()).isEqualTo(SessionState.READY);
+      assertThat(agent.session()).containsSame(session);
+      release.countDown();
+
+      assertThat(agent.awaitApplied("payments", v, WAIT)).isTrue();
+      assertThat(controller.awaitRollout("payments", v, RolloutCondition.all(), WAIT).satisfied()).isTrue();
+    } finally {
+      release.countDown();
+    }
+    assertThat(closes).as("no IDLE_TIMEOUT, no close at all").isEmpty();
+    assertThat(agent.session()).containsSame(session);
+  }
+
+  static boolean onAnyLoopOf(EventLoopGroup group) {
+    for (EventExecutor loop : group) {
+      if (loop.inEventLoop()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static Telemetry countingRttsAndCloses(AtomicInteger rtts, List<SessionClose> closes) {
+    return new Telemetry() {
+      @Override
+      public void heartbeatRtt(Session session, long rttNanos) {
+        rtts.incrementAndGet();
+      }
+
+      @Override
+      public void sessionClosed(Session session, SessionClose close) {
+        closes.add(close);
+      }
+    };
   }
 
   @Test
