@@ -1471,12 +1471,12 @@ public final class Controller implements AutoCloseable {
 
     /**
      * Paces by socket progress: the next batch (and the next version) waits for this batch's writes,
-     * bounded by {@link #FANOUT_STEP_WAIT}. A session that is not writable is not waited for: its
-     * socket is full, so the write deadline or the outbound budget deals with it (SLOW_CONSUMER), and
-     * one slow agent must not hold back the rest of the fleet.
+     * bounded by {@link #FANOUT_STEP_WAIT} (tests may set another bound). A session that is not
+     * writable is not waited for: its socket is full, so the write deadline or the outbound budget
+     * deals with it (SLOW_CONSUMER), and one slow agent must not hold back the rest of the fleet.
      */
     private void awaitProgress(Map<Session, CompletableFuture<Void>> writes) {
-      long deadline = System.nanoTime() + FANOUT_STEP_WAIT.toNanos();
+      long deadline = System.nanoTime() + options.fanoutStepWait().toNanos();
       while (true) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         writes.forEach((target, write) -> {

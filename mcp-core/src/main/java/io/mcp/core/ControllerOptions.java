@@ -38,6 +38,7 @@ public final class ControllerOptions {
   private final FleetPresence fleetPresence;
   private final LoadShedding loadShedding;
   private final Duration disconnectedNodeRetention;
+  private final Duration fanoutStepWait;
 
   private ControllerOptions(Builder b) {
     serverOptions = b.serverOptions;
@@ -51,6 +52,7 @@ public final class ControllerOptions {
         : b.store instanceof FleetPresence ? (FleetPresence) b.store : null;
     loadShedding = b.loadShedding;
     disconnectedNodeRetention = b.disconnectedNodeRetention;
+    fanoutStepWait = b.fanoutStepWait;
   }
 
   /** A builder for a controller serving MCP/1 with {@code serverOptions}, keeping state in {@code store}. */
@@ -100,6 +102,11 @@ public final class ControllerOptions {
     return disconnectedNodeRetention;
   }
 
+  /** How long a paced fan-out waits at most for one batch's writable sessions; {@link Controller#FANOUT_STEP_WAIT}. */
+  Duration fanoutStepWait() {
+    return fanoutStepWait;
+  }
+
   /** Builds {@link ControllerOptions}. Not thread-safe. */
   public static final class Builder {
     private final ServerOptions serverOptions;
@@ -112,6 +119,7 @@ public final class ControllerOptions {
     private FleetPresence fleetPresence;
     private LoadShedding loadShedding = LoadShedding.defaults();
     private Duration disconnectedNodeRetention = Duration.ofHours(1);
+    private Duration fanoutStepWait = Controller.FANOUT_STEP_WAIT;
 
     private Builder(ServerOptions serverOptions, ConfigStore store) {
       this.serverOptions = Objects.requireNonNull(serverOptions, "serverOptions");
@@ -169,6 +177,15 @@ public final class ControllerOptions {
         throw new IllegalArgumentException("disconnectedNodeRetention " + retention + " must not be negative");
       }
       this.disconnectedNodeRetention = retention;
+      return this;
+    }
+
+    /**
+     * For tests: the fan-out's pacing bound. A very long one turns a fan-out that waits on a session
+     * it should skip into a rollout that never reaches the next batch or version.
+     */
+    Builder fanoutStepWait(Duration wait) {
+      this.fanoutStepWait = Checks.positive("fanoutStepWait", wait);
       return this;
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.mcp.core.Agent;
 import io.mcp.core.AgentOptions;
+import io.mcp.core.ClientOptions;
 import io.mcp.core.ConfigListener;
 import io.mcp.core.Controller;
 import io.mcp.core.ControllerOptions;
@@ -142,11 +143,18 @@ final class Fleet implements AutoCloseable {
   /** Starts an agent serving {@code service} that connects to {@code endpoints} in turn. */
   Agent agent(String nodeId, String service, ConfigListener listener, ReconnectPolicy policy,
       InetSocketAddress... endpoints) {
+    return agent(nodeId, service, listener, policy, c -> c, endpoints);
+  }
+
+  /** {@link #agent(String, String, ConfigListener, ReconnectPolicy, InetSocketAddress...)} with more client options. */
+  Agent agent(String nodeId, String service, ConfigListener listener, ReconnectPolicy policy,
+      UnaryOperator<ClientOptions.Builder> client, InetSocketAddress... endpoints) {
     Agent agent = Agent.create(AgentOptions.builder(nodeId).services(service).token(TOKEN)
         .endpoints(Arrays.asList(endpoints))
         .configListener(listener)
         .reconnectPolicy(policy)
-        .client(c -> c.eventLoopGroup(agentGroup).handlerExecutor(agentHandlers).handshakeTimeout(HANDSHAKE_TIMEOUT))
+        .client(c -> client.apply(c.eventLoopGroup(agentGroup).handlerExecutor(agentHandlers)
+            .handshakeTimeout(HANDSHAKE_TIMEOUT)))
         .build()).start();
     agents.add(agent);
     return agent;
