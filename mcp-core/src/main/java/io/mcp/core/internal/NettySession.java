@@ -144,7 +144,7 @@ public final class NettySession implements Session {
     }
     reportTelemetry(from, to, finalClose);
     if (log.isDebugEnabled()) {
-      log.debug("session {} ({}) {} -> {}{}", id, channel.remoteAddress(), from, to,
+      log.debug("session {} ({}) {} -> {}{}", logId(), channel.remoteAddress(), from, to,
           to.isTerminating() ? ": " + finalClose : "");
     }
     for (SessionListener listener : listeners) {
@@ -156,7 +156,7 @@ public final class NettySession implements Session {
           listener.onClosed(this, finalClose);
         }
       } catch (RuntimeException e) {
-        log.warn("session {}: listener {} failed", id, listener, e);
+        log.warn("session {}: listener {} failed", logId(), listener, e);
       }
     }
     if (to == SessionState.CLOSED) {
@@ -167,6 +167,12 @@ public final class NettySession implements Session {
 
   public Channel channel() {
     return channel;
+  }
+
+  /** The session id for log lines and messages: the channel's id until the handshake assigns one. */
+  String logId() {
+    String assigned = id;
+    return assigned.isEmpty() ? "ch-" + channel.id().asShortText() : assigned;
   }
 
   @Override
@@ -238,7 +244,7 @@ public final class NettySession implements Session {
     SessionState current = state();
     if (current != SessionState.READY) {
       return CompletableFuture.failedFuture(new RequestException(ErrorCode.UNAVAILABLE,
-          "session " + id + " is " + current + ", not READY"));
+          "session " + logId() + " is " + current + ", not READY"));
     }
     Envelope envelope;
     try {
@@ -261,7 +267,7 @@ public final class NettySession implements Session {
     SessionState current = state();
     if (current != SessionState.READY) {
       return CompletableFuture.failedFuture(new RequestException(ErrorCode.UNAVAILABLE,
-          "session " + id + " is " + current + ", not READY"));
+          "session " + logId() + " is " + current + ", not READY"));
     }
     int max = config.codecOptions.maxPayloadBytes();
     if (payload.remaining() > max) {
@@ -302,7 +308,7 @@ public final class NettySession implements Session {
     if (state() != SessionState.READY) {
       frame.release();
       return CompletableFuture.failedFuture(new RequestException(ErrorCode.UNAVAILABLE,
-          "session " + id + " is " + state() + ", not READY"));
+          "session " + logId() + " is " + state() + ", not READY"));
     }
     return write(frame, true);
   }
@@ -362,7 +368,7 @@ public final class NettySession implements Session {
       return;
     }
     if (!channel.isActive()) {
-      failAll(first, new RequestException(ErrorCode.UNAVAILABLE, "session " + id + " is closed"));
+      failAll(first, new RequestException(ErrorCode.UNAVAILABLE, "session " + logId() + " is closed"));
       return;
     }
     java.util.List<PendingWrite> batch = new java.util.ArrayList<>();
@@ -409,7 +415,7 @@ public final class NettySession implements Session {
       try {
         listener.onWritabilityChanged(this, writable);
       } catch (RuntimeException e) {
-        log.warn("session {}: listener {} failed", id, listener, e);
+        log.warn("session {}: listener {} failed", logId(), listener, e);
       }
     }
   }
@@ -441,6 +447,6 @@ public final class NettySession implements Session {
 
   @Override
   public String toString() {
-    return "Session{" + id + ", node=" + nodeId + ", service=" + serviceName + ", " + state() + "}";
+    return "Session{" + logId() + ", node=" + nodeId + ", service=" + serviceName + ", " + state() + "}";
   }
 }

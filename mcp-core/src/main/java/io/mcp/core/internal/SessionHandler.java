@@ -149,7 +149,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     } catch (McpException e) {
       closeWith(e.closeCode(), e.getMessage());
     } catch (RuntimeException e) {
-      log.warn("session {}: failure handling {}", session.id(), frame, e);
+      log.warn("session {}: failure handling {}", session.logId(), frame, e);
       closeWith(CloseCode.INTERNAL_ERROR, "internal error handling " + frame.command);
     } finally {
       frame.release();
@@ -372,7 +372,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
       return;
     }
     if (code != CloseCode.NORMAL && code != CloseCode.GOING_AWAY) {
-      log.info("session {} ({}): closing with {} {}", session.id(), ctx.channel().remoteAddress(), code, reason);
+      log.info("session {} ({}): closing with {} {}", session.logId(), ctx.channel().remoteAddress(), code, reason);
     }
     if (!ctx.channel().isActive()) {
       ctx.close();
@@ -431,15 +431,15 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     if (mcp != null) {
       closeWith(mcp.closeCode(), mcp.getMessage());
     } else if (cause instanceof IOException || cause.getCause() instanceof IOException) {
-      log.debug("session {}: transport error", session.id(), cause);
+      log.debug("session {}: transport error", session.logId(), cause);
       abort("transport error: " + rootMessage(cause));
     } else if (closeStarted) {
-      log.debug("session {}: error while closing", session.id(), cause);
+      log.debug("session {}: error while closing", session.logId(), cause);
       ctx.close();
     } else if (session.state() == SessionState.CONNECTING && ctx.pipeline().get(SslHandler.class) != null) {
       abort("TLS error: " + rootMessage(cause));
     } else {
-      log.warn("session {}: unexpected error", session.id(), cause);
+      log.warn("session {}: unexpected error", session.logId(), cause);
       closeWith(CloseCode.INTERNAL_ERROR, "internal error");
     }
   }

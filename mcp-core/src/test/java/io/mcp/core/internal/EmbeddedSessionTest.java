@@ -22,6 +22,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -201,6 +202,19 @@ class EmbeddedSessionTest {
     inbound(ping.toPong().toFrame());
 
     assertThat(session.lastRtt()).contains(Duration.ofMillis(37));
+  }
+
+  @Test
+  void beforeTheWelcome_theChannelIdStandsInForTheSessionId() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    String placeholder = "ch-" + channel.id().asShortText();
+
+    assertThat(session.send("early", ByteBuffer.allocate(1)).handle((ok, e) -> e).join())
+        .hasMessage("session " + placeholder + " is HANDSHAKING, not READY");
+    assertThat(session.logId()).isEqualTo(placeholder);
+    assertThat(session.id()).isEmpty();
+    handshake();
+    assertThat(session.logId()).isEqualTo(session.id()).hasSize(32);
   }
 
   @Test
