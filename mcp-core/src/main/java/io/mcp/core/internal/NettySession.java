@@ -63,14 +63,29 @@ public final class NettySession implements Session {
   final SessionMessaging messaging;
   private final AtomicLong queuedBytes = new AtomicLong();
   /**
-   * Writes from any thread go through this queue and one drain task per batch: the task writes
-   * everything queued and then flushes, so a write can never land behind the flush meant for it.
+   * Application frames from any thread go through this queue and one drain task per batch: the task
+   * writes what is queued and then flushes, so a write can never land behind the flush meant for it.
+   * Frames are handed to the channel only while it is writable; the rest wait here, in order, until
+   * {@link SessionHandler#channelWritabilityChanged} drains them. So the channel holds about one high
+   * water mark of application data, and the handler's own frames (pong, ping, CLOSE), written
+   * straight to the channel, wait behind that much at most instead of the whole budget.
    */
   private final java.util.Queue<PendingWrite> pendingWrites = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
-  private final Runnable drainTask = this::drainWrites;
+  private final Runnable drainTask = () -> {
+    drainScheduled.set(false);
+    drainWrites();
+  };
 
   private record PendingWrite(ByteBuf frame, int size, boolean budgeted, CompletableFuture<Void> result) {}
+
+  /**
+   * What Netty's outbound buffer adds to each message's size when it counts pending bytes (its
+   * {@code io.netty.transport.outboundBufferEntrySizeOverhead}); used only to predict which write
+   * crosses the high water mark.
+   */
+  private static final int ENTRY_OVERHEAD_BYTES =
+      Math.max(0, Integer.getInteger("io.netty.transport.outboundBufferEntrySizeOverhead", 96));
 
   public NettySession(Channel channel, SessionConfig config) {
     this.channel = channel;
@@ -345,6 +360,11 @@ public final class NettySession implements Session {
     }
     CompletableFuture<Void> result = new CompletableFuture<>();
     pendingWrites.add(new PendingWrite(frame, size, budgeted, result));
+    scheduleDrain();
+    return result;
+  }
+
+  private void scheduleDrain() {
     if (drainScheduled.compareAndSet(false, true)) {
       try {
         channel.eventLoop().execute(drainTask);
@@ -353,43 +373,59 @@ public final class NettySession implements Session {
         drainWrites(); // the event loop is gone: fail what is queued
       }
     }
-    return result;
   }
 
   /**
-   * On the event loop: writes every queued frame, then flushes once. Frames go out with void
-   * promises; one listener on the batch's last write settles the whole batch (writes complete in
-   * order), so a batch costs one promise, not one per frame.
+   * On the event loop: writes queued frames while the channel is writable, then flushes once; what
+   * does not fit stays queued for the next writability change. Frames go out with void promises;
+   * one listener on a batch's last write settles the whole batch (writes complete in order), so a
+   * batch costs one promise, not one per frame. A batch ends where the queue is empty or where the
+   * next write is predicted to cross the high water mark; if the prediction is early, another batch
+   * follows, and if it is late, the channel takes one frame more than it had room for.
    */
-  private void drainWrites() {
-    drainScheduled.set(false);
-    PendingWrite first = pendingWrites.poll();
-    if (first == null) {
-      return;
-    }
-    if (!channel.isActive()) {
-      failAll(first, new RequestException(ErrorCode.UNAVAILABLE, "session " + logId() + " is closed"));
-      return;
-    }
-    java.util.List<PendingWrite> batch = new java.util.ArrayList<>();
-    PendingWrite w = first;
-    while (w != null) {
-      batch.add(w);
-      PendingWrite next = pendingWrites.poll();
-      if (next == null) {
-        channel.write(w.frame).addListener(f -> {
-          RequestException failure = f.isSuccess() ? null
-              : new RequestException(ErrorCode.UNAVAILABLE, "write failed: " + f.cause().getMessage(), f.cause());
-          for (PendingWrite done : batch) {
-            complete(done, failure);
-          }
-        });
-      } else {
-        channel.write(w.frame, channel.voidPromise());
+  void drainWrites() {
+    if (!channel.isActive() || state.isTerminating()) {
+      PendingWrite first = pendingWrites.poll();
+      if (first != null) {
+        failAll(first, new RequestException(ErrorCode.UNAVAILABLE, "session " + logId() + " is "
+            + (channel.isActive() ? "closing" : "closed") + "; the frame was not written"));
       }
-      w = next;
+      return;
     }
-    channel.flush();
+    boolean wrote = false;
+    PendingWrite w;
+    while (channel.isWritable() && (w = pendingWrites.poll()) != null) {
+      java.util.List<PendingWrite> batch = new java.util.ArrayList<>();
+      while (true) {
+        batch.add(w);
+        if (pendingWrites.isEmpty() || channel.bytesBeforeUnwritable() <= (long) w.size + ENTRY_OVERHEAD_BYTES) {
+          channel.write(w.frame).addListener(f -> {
+            RequestException failure = f.isSuccess() ? null
+                : new RequestException(ErrorCode.UNAVAILABLE, "write failed: " + f.cause().getMessage(), f.cause());
+            for (PendingWrite done : batch) {
+              complete(done, failure);
+            }
+          });
+          break;
+        }
+        channel.write(w.frame, channel.voidPromise());
+        w = pendingWrites.poll(); // not null: this loop is the queue's only consumer
+      }
+      wrote = true;
+    }
+    if (wrote) {
+      channel.flush();
+      if (channel.isWritable() && !pendingWrites.isEmpty()) {
+        // The socket took the batch at once, and the writability event it raised came while this
+        // drain was writing: nothing else will drain the rest, so another turn does.
+        scheduleDrain();
+      }
+    }
+  }
+
+  /** Whether application frames wait in the session's queue (on the event loop: for the channel to drain). */
+  boolean holdsWrites() {
+    return !pendingWrites.isEmpty();
   }
 
   private void failAll(PendingWrite first, RequestException failure) {

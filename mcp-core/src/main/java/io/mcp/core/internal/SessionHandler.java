@@ -62,6 +62,8 @@ abstract class SessionHandler extends ChannelDuplexHandler {
   private boolean pingOutstanding;
 
   private boolean closeStarted;
+  /** The session is writing the frames it held into the channel that just became writable. */
+  private boolean refilling;
 
   SessionHandler(SessionConfig config, NettySession session, NettyFrameDecoder decoder) {
     this.config = config;
@@ -232,7 +234,8 @@ abstract class SessionHandler extends ChannelDuplexHandler {
           + TimeUnit.NANOSECONDS.toMillis(intervalNanos) + " ms exceed max " + config.maxPingsPerInterval);
     }
     if (heartbeat.kind() == Heartbeat.Kind.PING) {
-      // Answered at once and flushed, never queued behind application writes.
+      // Answered at once, straight to the channel: application frames beyond the channel's high
+      // water mark wait in the session's queue, so the pong follows one high water mark at most.
       writeFrame(Command.HEARTBEAT, heartbeat.toPong().encodePayload());
     }
   }
@@ -282,6 +285,10 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     writeFrame(Command.HEARTBEAT, Heartbeat.ping(outstandingPing).encodePayload());
   }
 
+  /**
+   * Writes and flushes a frame of this handler's own (handshake, heartbeat, CLOSE) straight to the
+   * channel, ahead of the application frames the session still holds.
+   */
   ChannelFuture writeFrame(Command command, byte[] payload) {
     return ctx.writeAndFlush(ownFrame(command, payload));
   }
@@ -306,12 +313,28 @@ abstract class SessionHandler extends ChannelDuplexHandler {
   }
 
   /**
-   * The socket's outbound buffer crossed a water mark. Unwritable for the whole write deadline
-   * means the peer is not reading: it is closed with SLOW_CONSUMER.
+   * The socket's outbound buffer crossed a water mark. Writable again: the application frames the
+   * session held back go out first, and if they fill the channel again, nothing changed for
+   * producers or for the write deadline. Unwritable for the whole write deadline means the peer is
+   * not reading: it is closed with SLOW_CONSUMER.
    */
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (refilling) {
+      return; // the refill below crossed the high water mark again: handled once it returns
+    }
     boolean writable = ctx.channel().isWritable();
+    if (writable && session.holdsWrites()) {
+      refilling = true;
+      try {
+        session.drainWrites();
+      } finally {
+        refilling = false;
+      }
+      if (!ctx.channel().isWritable()) {
+        return; // full again at once: the channel never had room for producers
+      }
+    }
     if (!writable) {
       unwritableSinceNanos = now();
       // One pending check at most, however often writability flaps: it re-arms itself.
@@ -371,6 +394,8 @@ abstract class SessionHandler extends ChannelDuplexHandler {
       ctx.close();
       return;
     }
+    // Nothing follows CLOSE: frames the session still holds fail instead of being written.
+    session.drainWrites();
     if (code != CloseCode.NORMAL && code != CloseCode.GOING_AWAY) {
       log.info("session {} ({}): closing with {} {}", session.logId(), ctx.channel().remoteAddress(), code, reason);
     }
@@ -422,6 +447,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
         decoder.bufferedBytes() > 0
             ? "connection lost mid-frame after " + decoder.bufferedBytes() + " bytes"
             : "connection closed by peer without CLOSE"));
+    session.drainWrites(); // frames held for a channel that will never be writable again fail
     super.channelInactive(ctx);
   }
 

@@ -6,12 +6,14 @@ import io.mcp.codec.Close;
 import io.mcp.codec.CloseCode;
 import io.mcp.codec.CodecOptions;
 import io.mcp.codec.Command;
+import io.mcp.codec.Envelope;
 import io.mcp.codec.Frame;
 import io.mcp.codec.FrameDecoder;
 import io.mcp.codec.FrameEncoder;
 import io.mcp.codec.Heartbeat;
-import io.mcp.core.MessageHandlers;
 import io.mcp.core.Identity;
+import io.mcp.core.MessageHandlers;
+import io.mcp.core.RequestException;
 import io.mcp.core.Session;
 import io.mcp.core.SessionClose;
 import io.mcp.core.SessionListener;
@@ -20,12 +22,16 @@ import io.mcp.core.proto.Hello;
 import io.mcp.core.spi.ExtensionRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.DefaultChannelId;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -202,6 +208,104 @@ class EmbeddedSessionTest {
     inbound(ping.toPong().toFrame());
 
     assertThat(session.lastRtt()).contains(Duration.ofMillis(37));
+  }
+
+  /** A socket that takes writes into the channel's outbound buffer but sends nothing until resumed. */
+  static final class StalledSocket extends ChannelOutboundHandlerAdapter {
+    private ChannelHandlerContext ctx;
+    private boolean stalled = true;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+      if (!stalled) {
+        ctx.flush();
+      }
+    }
+
+    void resume() {
+      stalled = false;
+      ctx.flush();
+    }
+  }
+
+  @Test
+  void pong_overtakesApplicationFramesBeyondTheHighWaterMark() throws Exception {
+    int lowWaterMark = 256 * 1024;
+    int highWaterMark = 1024 * 1024;
+    int bodyBytes = 64 * 1024;
+    int sends = 64; // 4 MiB, half the 8 MiB budget
+    server(Duration.ofSeconds(10), null);
+    channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(lowWaterMark, highWaterMark));
+    handshake();
+    StalledSocket socket = new StalledSocket();
+    channel.pipeline().addFirst(socket);
+    List<CompletableFuture<Void>> results = new ArrayList<>();
+    for (int i = 0; i < sends; i++) {
+      ByteBuffer body = ByteBuffer.allocate(bodyBytes).putInt(0, i);
+      results.add(session.send("bulk", body));
+    }
+    channel.runPendingTasks();
+    assertThat(channel.isWritable()).isFalse();
+    assertThat(session.queuedBytes()).isGreaterThan((long) sends * bodyBytes);
+
+    inbound(Heartbeat.ping(42).toFrame());
+    socket.resume();
+    channel.runPendingTasks();
+
+    long bytesBeforePong = -1;
+    long bytes = 0;
+    List<Integer> order = new ArrayList<>();
+    int frameBytes = 0;
+    for (Frame frame : written()) {
+      if (frame.command() == Command.HEARTBEAT) {
+        assertThat(Heartbeat.decode(frame)).isEqualTo(Heartbeat.pong(42));
+        bytesBeforePong = bytes;
+      } else {
+        assertThat(frame.command()).isEqualTo(Command.DATA);
+        order.add(Envelope.decode(frame.payload()).body().getInt(0));
+        frameBytes = FrameEncoder.HEADER_BYTES + frame.payloadLength();
+      }
+      bytes += FrameEncoder.HEADER_BYTES + frame.payloadLength();
+    }
+    assertThat(bytesBeforePong).as("application bytes written ahead of the pong")
+        .isBetween(0L, (long) highWaterMark + frameBytes);
+    assertThat(bytes - bytesBeforePong).as("application bytes the session held back").isGreaterThan(2L * highWaterMark);
+    assertThat(order).as("application frames keep their order").isEqualTo(
+        java.util.stream.IntStream.range(0, sends).boxed().toList());
+    assertThat(results).allSatisfy(r -> assertThat(r).isCompleted());
+    assertThat(session.queuedBytes()).isZero();
+  }
+
+  @Test
+  void framesHeldWhenTheSessionCloses_failInsteadOfFollowingTheClose() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(32 * 1024, 64 * 1024));
+    handshake();
+    StalledSocket socket = new StalledSocket();
+    channel.pipeline().addFirst(socket);
+    List<CompletableFuture<Void>> results = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      results.add(session.send("bulk", ByteBuffer.allocate(32 * 1024)));
+    }
+    channel.runPendingTasks();
+
+    session.close(CloseCode.GOING_AWAY, "maintenance");
+    socket.resume();
+    channel.runPendingTasks();
+
+    List<Frame> frames = written();
+    assertThat(frames.get(frames.size() - 1)).isEqualTo(Close.of(CloseCode.GOING_AWAY, "maintenance").toFrame());
+    long written = frames.stream().filter(f -> f.command() == Command.DATA).count();
+    assertThat(written).isBetween(1L, 7L);
+    assertThat(results.subList(0, (int) written)).allSatisfy(r -> assertThat(r).isCompleted());
+    assertThat(results.subList((int) written, results.size())).allSatisfy(r -> assertThat(r.handle((ok, e) -> e).join())
+        .isInstanceOf(RequestException.class).hasMessageEndingWith(" is closing; the frame was not written"));
+    assertThat(session.queuedBytes()).isZero();
   }
 
   @Test
