@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.mcp.codec.Close;
 import io.mcp.codec.CloseCode;
 import io.mcp.codec.Command;
+import io.mcp.codec.Envelope;
 import io.mcp.codec.ErrorCode;
 import io.mcp.codec.Frame;
 import io.mcp.codec.FrameEncoder;
@@ -14,6 +15,7 @@ import io.mcp.codec.McpException;
 import io.mcp.core.auth.Authenticators;
 import io.mcp.core.internal.NettySession;
 import io.mcp.core.proto.Welcome;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -30,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -229,7 +232,10 @@ class SessionProtocolTest {
       peer.handshake(RawPeer.hello("huge").setToken(TOKEN).build());
       peer.write(new byte[] {-1, -1, -1, -1, 2});
 
-      assertThat(peer.expectClose().reason()).isEqualTo("declared length 4294967295 exceeds max 4194304");
+      Close close = peer.expectClose();
+
+      assertThat(close.code()).isEqualTo(CloseCode.FRAME_TOO_LARGE);
+      assertThat(close.reason()).isEqualTo("declared length 4294967295 exceeds max 4194304");
     }
   }
 
@@ -467,26 +473,55 @@ class SessionProtocolTest {
     }
   }
 
+  /**
+   * The server stops reading, the peer writes part of a 1 MiB DATA frame (more than its 16 KiB send
+   * buffer holds, so some of it waits unread in the server's receive buffer), then the server closes.
+   * A bare close with unread input would answer with RST; the graceful close sends CLOSE and FIN and
+   * drains, so the peer reads the CLOSE, then a clean EOF, and can finish writing.
+   */
   @Test
   void serverClosesWithUnreadDataInFlight_peerStillReadsTheClose() throws Exception {
+    server.shutdown(Duration.ofSeconds(1)).get(5, TimeUnit.SECONDS);
+    server = start(ServerOptions.builder().closeDrainTimeout(Duration.ofSeconds(20)));
     try (RawPeer peer = peer()) {
       peer.handshake(RawPeer.hello("busy").setToken(TOKEN).build());
-      Session session = serverReady.poll(10, TimeUnit.SECONDS);
-      // The peer keeps writing data the server will not read once it closes.
-      byte[] chunk = io.mcp.codec.FrameEncoder.create().encode(Frame.of(Command.HEARTBEAT, new byte[0]));
-      session.close(CloseCode.GOING_AWAY, "maintenance");
-      for (int i = 0; i < 5; i++) {
+      NettySession session = (NettySession) serverReady.poll(10, TimeUnit.SECONDS);
+      Channel channel = session.channel();
+      channel.eventLoop().submit(() -> channel.config().setAutoRead(false)).get(10, TimeUnit.SECONDS);
+      peer.socket.setSendBufferSize(8 * 1024); // Linux doubles it: 16 KiB
+      byte[] frame = FrameEncoder.create().encode(Frame.of(Command.DATA, Envelope.oneWay("bulk",
+          java.util.Map.of(), ByteBuffer.allocate(1024 * 1024 - 64)).encode()));
+      AtomicLong written = new AtomicLong();
+      CompletableFuture<Void> writer = new CompletableFuture<>();
+      Thread writerThread = new Thread(() -> {
         try {
-          peer.write(chunk);
-        } catch (IOException ignored) {
-          break;
+          for (int from = 0; from < frame.length; from += 16 * 1024) {
+            peer.write(java.util.Arrays.copyOfRange(frame, from, Math.min(frame.length, from + 16 * 1024)));
+            written.addAndGet(Math.min(16 * 1024, frame.length - from));
+          }
+          writer.complete(null);
+        } catch (IOException | RuntimeException e) {
+          writer.completeExceptionally(e);
         }
+      }, "busy-peer-writer");
+      writerThread.start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (written.get() < 64 * 1024 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
       }
+      assertThat(written.get()).as("bytes written while the server did not read").isGreaterThanOrEqualTo(64 * 1024);
 
-      Close close = peer.expectClose();
+      channel.eventLoop().submit(() -> {
+        channel.config().setAutoRead(true); // reads resume after this task: the close sees unread input
+        session.close(CloseCode.GOING_AWAY, "maintenance");
+      }).get(10, TimeUnit.SECONDS);
+      Close close = peer.expectClose(); // CLOSE, then EOF: a reset fails here
 
       assertThat(close).isEqualTo(Close.of(CloseCode.GOING_AWAY, "maintenance"));
+      writer.get(10, TimeUnit.SECONDS); // the server drained the whole frame instead of resetting
+      assertThat(written.get()).isEqualTo(frame.length);
     }
+    assertThat(serverCloses.poll(10, TimeUnit.SECONDS)).isEqualTo(SessionClose.local(CloseCode.GOING_AWAY, "maintenance"));
   }
 
   @Test
