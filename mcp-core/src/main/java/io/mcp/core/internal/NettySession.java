@@ -398,7 +398,10 @@ public final class NettySession implements Session {
       java.util.List<PendingWrite> batch = new java.util.ArrayList<>();
       while (true) {
         batch.add(w);
-        if (pendingWrites.isEmpty() || channel.bytesBeforeUnwritable() <= (long) w.size + ENTRY_OVERHEAD_BYTES) {
+        // Taken before w is written: a write can close the channel, and the close drains the queue.
+        PendingWrite next = channel.bytesBeforeUnwritable() > (long) w.size + ENTRY_OVERHEAD_BYTES
+            ? pendingWrites.poll() : null;
+        if (next == null) {
           channel.write(w.frame).addListener(f -> {
             RequestException failure = f.isSuccess() ? null
                 : new RequestException(ErrorCode.UNAVAILABLE, "write failed: " + f.cause().getMessage(), f.cause());
@@ -409,7 +412,7 @@ public final class NettySession implements Session {
           break;
         }
         channel.write(w.frame, channel.voidPromise());
-        w = pendingWrites.poll(); // not null: this loop is the queue's only consumer
+        w = next;
       }
       wrote = true;
     }
