@@ -56,6 +56,8 @@ abstract class SessionHandler extends ChannelDuplexHandler {
 
   private long pingWindowStartNanos;
   private int pingsInWindow;
+  /** How many pings the current window allows: the limit, plus those a peer could have sent while this side was not reading. */
+  private long pingsAllowed;
   private long pingSequence;
   private long outstandingPing;
   private long outstandingPingSentNanos;
@@ -228,10 +230,16 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     if (now - pingWindowStartNanos >= intervalNanos) {
       pingWindowStartNanos = now;
       pingsInWindow = 0;
+      // lastReadNanos is the end of the previous read: pings a well-behaved peer wrote while this side
+      // was not reading (a stalled event loop, a paused JVM) arrive together now, one per interval of
+      // that gap. A peer can gain this slack only by staying silent, which the idle timeout bounds.
+      pingsAllowed = config.maxPingsPerInterval + Math.max(0, now - lastReadNanos) / intervalNanos;
     }
-    if (++pingsInWindow > config.maxPingsPerInterval) {
+    if (++pingsInWindow > pingsAllowed) {
       throw new McpException(CloseCode.TOO_MANY_PINGS, pingsInWindow + " pings within one heartbeat interval of "
-          + TimeUnit.NANOSECONDS.toMillis(intervalNanos) + " ms exceed max " + config.maxPingsPerInterval);
+          + TimeUnit.NANOSECONDS.toMillis(intervalNanos) + " ms exceed max " + pingsAllowed
+          + (pingsAllowed == config.maxPingsPerInterval ? ""
+              : " (" + config.maxPingsPerInterval + " plus one per interval this side was not reading)"));
     }
     if (heartbeat.kind() == Heartbeat.Kind.PING) {
       // Answered at once, straight to the channel: application frames beyond the channel's high
@@ -248,6 +256,7 @@ abstract class SessionHandler extends ChannelDuplexHandler {
     lastReadNanos = now;
     lastWriteNanos = now;
     pingWindowStartNanos = now;
+    pingsAllowed = config.maxPingsPerInterval;
     if (handshakeTimer != null) {
       handshakeTimer.cancel(false);
       handshakeTimer = null; // a cancelled task still holds memory while referenced
@@ -279,10 +288,15 @@ abstract class SessionHandler extends ChannelDuplexHandler {
   }
 
   private void sendPing(long now) {
-    outstandingPing = ++pingSequence;
-    outstandingPingSentNanos = now;
-    pingOutstanding = true;
-    writeFrame(Command.HEARTBEAT, Heartbeat.ping(outstandingPing).encodePayload());
+    long opaque = ++pingSequence;
+    if (!pingOutstanding) {
+      // Time the oldest unanswered ping: replacing it with each new one would leave a session whose
+      // round trip exceeds the interval without any sample.
+      outstandingPing = opaque;
+      outstandingPingSentNanos = now;
+      pingOutstanding = true;
+    }
+    writeFrame(Command.HEARTBEAT, Heartbeat.ping(opaque).encodePayload());
   }
 
   /**

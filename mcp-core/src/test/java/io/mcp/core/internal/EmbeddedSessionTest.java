@@ -210,6 +210,49 @@ class EmbeddedSessionTest {
     assertThat(session.lastRtt()).contains(Duration.ofMillis(37));
   }
 
+  @Test
+  void pongForAnOlderPing_stillGivesTheRtt_whenTheRoundTripExceedsTheInterval() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    advance(5_000);
+    Heartbeat first = Heartbeat.decode(written().get(0));
+    advance(5_000); // write-idle again: a second ping while the first is unanswered
+    Heartbeat second = Heartbeat.decode(written().get(0));
+    assertThat(second.opaque()).isNotEqualTo(first.opaque());
+
+    advance(120);
+    inbound(first.toPong().toFrame());
+
+    assertThat(session.lastRtt()).contains(Duration.ofMillis(5_120)); // from the first ping, sent at 5 s
+  }
+
+  @Test
+  void pingsQueuedWhileThisSideStalled_arriveTogether_allowedOnePerStalledInterval() throws Exception {
+    server(Duration.ofSeconds(10), null);
+    handshake();
+    written();
+    // The event loop stalls for 12 agreed intervals (5 s): time passes, no task runs, nothing is read.
+    channel.advanceTimeBy(60_000, TimeUnit.MILLISECONDS);
+    // Meanwhile a well-behaved peer pinged once per interval; with the limit's 10 that is 22 at once.
+    ByteBuf batch = Unpooled.buffer();
+    for (int i = 0; i < 22; i++) {
+      batch.writeBytes(FrameEncoder.create().encode(Heartbeat.ping(i).toFrame()));
+    }
+    channel.writeInbound(batch);
+
+    assertThat(session.state()).isEqualTo(SessionState.READY);
+    assertThat(written()).filteredOn(f -> f.command() == Command.HEARTBEAT)
+        .extracting(f -> Heartbeat.decode(f).kind()).containsOnly(Heartbeat.Kind.PONG, Heartbeat.Kind.PING)
+        .filteredOn(k -> k == Heartbeat.Kind.PONG).hasSize(22);
+
+    inbound(Heartbeat.ping(22).toFrame()); // one more in the same interval is a flood
+
+    SessionClose close = session.closeReason().orElseThrow();
+    assertThat(close.code()).isEqualTo(CloseCode.TOO_MANY_PINGS);
+    assertThat(close.reason()).isEqualTo("23 pings within one heartbeat interval of 5000 ms exceed max 22"
+        + " (10 plus one per interval this side was not reading)");
+  }
+
   /** A socket that takes writes into the channel's outbound buffer but sends nothing until resumed. */
   static final class StalledSocket extends ChannelOutboundHandlerAdapter {
     private ChannelHandlerContext ctx;
@@ -406,9 +449,9 @@ class EmbeddedSessionTest {
       inbound(Heartbeat.ping(i).toFrame());
     }
     assertThat(written()).hasSize(10);
-    advance(5_000); // a new window
+    advance(5_000); // a new window, after one interval in which nothing was read: one more is allowed
     written();
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 11; i++) {
       inbound(Heartbeat.bare().toFrame());
     }
     assertThat(session.state()).isEqualTo(SessionState.READY);
