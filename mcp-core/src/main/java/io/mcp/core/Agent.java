@@ -65,6 +65,9 @@ public final class Agent implements AutoCloseable {
   private final Map<String, ServiceState> states = new LinkedHashMap<>();
   private final Object statusLock = new Object();
   private StatusReport status = StatusReport.newBuilder().setHealth(io.mcp.core.proto.Health.HEALTHY).build();
+  /** The session the last report went to, and how many reports it has had (both under statusLock). */
+  private Session statusSession;
+  private long statusSequence;
   private volatile boolean closed;
   /** The periodic status report; cancelled on close, since a shared event loop group outlives the agent. */
   private volatile ScheduledFuture<?> statusTask;
@@ -197,7 +200,12 @@ public final class Agent implements AutoCloseable {
    */
   private void sendStatus(Session session) {
     synchronized (statusLock) {
-      session.send(ControlMessages.STATUS, ByteBuffer.wrap(status.toByteArray()));
+      if (session != statusSession) {
+        statusSession = session;
+        statusSequence = 0;
+      }
+      StatusReport report = status.toBuilder().setSequence(++statusSequence).build();
+      session.send(ControlMessages.STATUS, ByteBuffer.wrap(report.toByteArray()));
     }
   }
 

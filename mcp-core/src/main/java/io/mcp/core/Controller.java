@@ -1009,6 +1009,13 @@ public final class Controller implements AutoCloseable {
         return null;
       }
       node.lastSeen = options.clock().instant();
+      long sequence = report.getSequence();
+      if (sequence != 0) {
+        if (sequence <= node.statusSequence) {
+          return null; // handled after a newer report of the same session: it is out of date
+        }
+        node.statusSequence = sequence;
+      }
       node.metrics = Map.copyOf(report.getMetricsMap());
       if (node.health != health) {
         node.health = health;
@@ -1534,6 +1541,8 @@ public final class Controller implements AutoCloseable {
     Map<String, Double> metrics = Map.of();
     Instant lastSeen = Instant.EPOCH;
     Instant connectedAt = Instant.EPOCH;
+    /** The sequence of the last status report taken from this session (0: none, or not counted). */
+    long statusSequence;
 
     Node(String nodeId) {
       this.nodeId = nodeId;
@@ -1547,6 +1556,7 @@ public final class Controller implements AutoCloseable {
       this.sent.clear();
       this.lastSeen = now;
       this.connectedAt = now;
+      this.statusSequence = 0;
     }
 
     boolean connected() {

@@ -563,6 +563,37 @@ class ControlPlaneTest {
   }
 
   @Test
+  void statusReportHandledAfterANewerOne_isIgnored_unnumberedReportsAreAlwaysTaken() throws Exception {
+    // One handler thread handles the session's reports in arrival order, so sending the newer report
+    // first is how a multi-threaded controller can meet them.
+    ExecutorService serial = Executors.newSingleThreadExecutor();
+    closeables.add(serial::shutdownNow);
+    restartController(server -> server.handlerExecutor(serial), options -> options);
+    Session session = manualAgent("manual", new LinkedBlockingQueue<>());
+
+    session.send(ControlMessages.STATUS, status(io.mcp.core.proto.Health.UNHEALTHY, 2, 2.0));
+    session.send(ControlMessages.STATUS, status(io.mcp.core.proto.Health.HEALTHY, 1, 1.0));
+    // The ordering point: a request handled after both reports (sequence 2 again: also ignored).
+    session.request(ControlMessages.STATUS, status(io.mcp.core.proto.Health.HEALTHY, 2, 3.0), WAIT)
+        .get(10, TimeUnit.SECONDS);
+
+    NodeView view = controller.nodes().get(0);
+    assertThat(view.health()).isEqualTo(Health.UNHEALTHY);
+    assertThat(view.metrics()).containsEntry("report", 2.0);
+
+    session.request(ControlMessages.STATUS, status(io.mcp.core.proto.Health.DEGRADED, 0, 4.0), WAIT)
+        .get(10, TimeUnit.SECONDS);
+    view = controller.nodes().get(0);
+    assertThat(view.health()).isEqualTo(Health.DEGRADED);
+    assertThat(view.metrics()).containsEntry("report", 4.0);
+  }
+
+  private static ByteBuffer status(io.mcp.core.proto.Health health, long sequence, double report) {
+    return ByteBuffer.wrap(StatusReport.newBuilder().setHealth(health).setSequence(sequence)
+        .putMetrics("report", report).build().toByteArray());
+  }
+
+  @Test
   void ackForAVersionNeverSent_protocolError() throws Exception {
     Session session = manualAgent("liar", new LinkedBlockingQueue<>());
 
