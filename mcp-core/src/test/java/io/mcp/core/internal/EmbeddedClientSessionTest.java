@@ -9,8 +9,6 @@ import io.mcp.codec.CloseCode;
 import io.mcp.codec.CodecOptions;
 import io.mcp.codec.Command;
 import io.mcp.codec.Frame;
-import io.mcp.codec.FrameDecoder;
-import io.mcp.codec.FrameEncoder;
 import io.mcp.codec.Heartbeat;
 import io.mcp.core.MessageHandlers;
 import io.mcp.core.Session;
@@ -20,7 +18,6 @@ import io.mcp.core.SessionState;
 import io.mcp.core.proto.Hello;
 import io.mcp.core.proto.Welcome;
 import io.mcp.core.spi.ExtensionRegistry;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultChannelId;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -28,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +38,7 @@ class EmbeddedClientSessionTest {
 
   final List<String> transitions = new ArrayList<>();
   final List<SessionClose> closes = new ArrayList<>();
-  final FrameDecoder outbound = FrameDecoder.create(CodecOptions.defaults());
+  EmbeddedFrames frames;
   final Hello hello = ClientSessionHandler.hello("node-1", "svc", "token", 0, Map.of(), Map.of());
   EmbeddedChannel channel;
   NettySession session;
@@ -67,6 +63,7 @@ class EmbeddedClientSessionTest {
     // Register and freeze time first, then add the handlers and activate: every timer starts on
     // the frozen clock, so deadlines are exact.
     channel = new EmbeddedChannel(DefaultChannelId.newInstance(), false, false);
+    frames = new EmbeddedFrames(channel);
     channel.register();
     channel.freezeTime();
     session = new NettySession(channel, config);
@@ -94,7 +91,7 @@ class EmbeddedClientSessionTest {
   }
 
   void inbound(Frame frame) {
-    channel.writeInbound(Unpooled.wrappedBuffer(FrameEncoder.create().encode(frame)));
+    frames.inbound(frame);
   }
 
   void inboundWelcome(Welcome welcome) {
@@ -103,16 +100,7 @@ class EmbeddedClientSessionTest {
 
   /** Frames the handler wrote, decoded. */
   List<Frame> written() {
-    List<Frame> frames = new ArrayList<>();
-    ByteBuf buf;
-    while ((buf = channel.readOutbound()) != null) {
-      try {
-        outbound.decode(buf.nioBuffer(), f -> frames.add(f.copy()));
-      } finally {
-        buf.release();
-      }
-    }
-    return frames;
+    return frames.written();
   }
 
   /** The only frame written since the last call, which must be a CLOSE. */
@@ -124,8 +112,7 @@ class EmbeddedClientSessionTest {
 
   /** Advances the frozen clock; tasks due within the step run seeing the clock at its end. */
   void advance(long millis) {
-    channel.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
-    channel.runPendingTasks();
+    frames.advance(millis);
   }
 
   @Test

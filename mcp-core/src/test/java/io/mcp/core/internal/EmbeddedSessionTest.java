@@ -8,7 +8,6 @@ import io.mcp.codec.CodecOptions;
 import io.mcp.codec.Command;
 import io.mcp.codec.Envelope;
 import io.mcp.codec.Frame;
-import io.mcp.codec.FrameDecoder;
 import io.mcp.codec.FrameEncoder;
 import io.mcp.codec.Heartbeat;
 import io.mcp.core.Identity;
@@ -47,7 +46,7 @@ class EmbeddedSessionTest {
   final List<SessionClose> closes = new ArrayList<>();
   EmbeddedChannel channel;
   NettySession session;
-  final FrameDecoder outbound = FrameDecoder.create(CodecOptions.defaults());
+  EmbeddedFrames frames;
 
   EmbeddedChannel server(Duration handshakeTimeout, Duration idleTimeout) throws Exception {
     SessionListener recorder = new SessionListener() {
@@ -67,6 +66,7 @@ class EmbeddedSessionTest {
     // Register and freeze time first, then add the handlers and activate: every timer starts on
     // the frozen clock, so deadlines are exact.
     channel = new EmbeddedChannel(DefaultChannelId.newInstance(), false, false);
+    frames = new EmbeddedFrames(channel);
     channel.register();
     channel.freezeTime();
     session = new NettySession(channel, config);
@@ -85,27 +85,17 @@ class EmbeddedSessionTest {
   }
 
   void inbound(Frame frame) {
-    channel.writeInbound(Unpooled.wrappedBuffer(FrameEncoder.create().encode(frame)));
+    frames.inbound(frame);
   }
 
   /** Frames the handler wrote, decoded. */
   List<Frame> written() {
-    List<Frame> frames = new ArrayList<>();
-    ByteBuf buf;
-    while ((buf = channel.readOutbound()) != null) {
-      try {
-        outbound.decode(buf.nioBuffer(), f -> frames.add(f.copy()));
-      } finally {
-        buf.release();
-      }
-    }
-    return frames;
+    return frames.written();
   }
 
   /** Advances the frozen clock; tasks due within the step run seeing the clock at its end. */
   void advance(long millis) {
-    channel.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
-    channel.runPendingTasks();
+    frames.advance(millis);
   }
 
   void handshake() throws Exception {
