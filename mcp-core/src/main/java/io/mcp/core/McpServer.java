@@ -26,12 +26,14 @@ import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.cert.X509Certificate;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +43,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +66,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class McpServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(McpServer.class);
+  /** Upper bound on waiting, at shutdown, for relays to follow their sessions' close. */
+  private static final long RELAY_CLOSE_WAIT_SECONDS = 2;
 
   private final ServerOptions options;
   private final SessionConfig sessionConfig;
@@ -76,6 +82,9 @@ public final class McpServer implements AutoCloseable {
   private final ByteBufAllocator allocator = ByteBufAllocator.DEFAULT;
   /** Transport peers announced by relays, keyed by the relay channel's in-VM address. */
   private final Map<SocketAddress, RelayedPeer> relayedPeers = new ConcurrentHashMap<>();
+  /** Open channels made by {@link #connectRelay}: their close still posts a task to our local loops. */
+  private final Set<Channel> relayChannels = ConcurrentHashMap.newKeySet();
+  private final List<Consumer<Duration>> shutdownHooks = new CopyOnWriteArrayList<>();
   private final java.util.function.LongFunction<Duration> heartbeatNegotiation;
   private final Object lifecycle = new Object();
   private Channel serverChannel;
@@ -237,6 +246,9 @@ public final class McpServer implements AutoCloseable {
         .localAddress(relayAddress)
         .connect(localTransportAddress());
     connect.addListener(f -> relayedPeers.remove(relayAddress)); // consumed on accept; never left behind
+    Channel relay = connect.channel();
+    relayChannels.add(relay);
+    relay.closeFuture().addListener(f -> relayChannels.remove(relay));
     return connect;
   }
 
@@ -341,8 +353,22 @@ public final class McpServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting, sends CLOSE(GOING_AWAY) to every session, waits up to {@code grace} for them to
-   * close, then closes what is left and releases the event loops it owns. Idempotent.
+   * Registers {@code hook} to run first when this server shuts down, on the thread calling
+   * {@link #shutdown}, with its grace period, before this server closes a session or releases an
+   * event loop. It is for transports that relay sessions into this server or run on its
+   * {@link #eventLoopGroup()} (mcp-grpc's {@code GrpcControlPlaneServer} by default), so that they
+   * stop first whichever order the application shuts things down in; such a hook must tolerate
+   * having been stopped already. A hook that throws is logged and the shutdown goes on. Thread-safe.
+   */
+  public void addShutdownHook(Consumer<Duration> hook) {
+    shutdownHooks.add(Objects.requireNonNull(hook, "hook"));
+  }
+
+  /**
+   * Runs the {@linkplain #addShutdownHook shutdown hooks}, stops accepting, sends CLOSE(GOING_AWAY)
+   * to every session, waits up to {@code grace} for them to close, then closes what is left and
+   * releases the event loops it owns (once the in-VM relays to its sessions have closed too).
+   * Idempotent.
    */
   public CompletableFuture<Void> shutdown(Duration grace) {
     synchronized (lifecycle) {
@@ -350,6 +376,15 @@ public final class McpServer implements AutoCloseable {
         return shutdown;
       }
       shutdown = new CompletableFuture<>();
+    }
+    for (Consumer<Duration> hook : shutdownHooks) {
+      try {
+        hook.accept(grace);
+      } catch (RuntimeException e) {
+        log.warn("MCP server {}: shutdown hook {} failed", options.serverId(), hook, e);
+      }
+    }
+    synchronized (lifecycle) {
       if (serverChannel != null) {
         serverChannel.close().syncUninterruptibly();
       }
@@ -371,14 +406,27 @@ public final class McpServer implements AutoCloseable {
           if (ownExecutor != null) {
             ownExecutor.shutdownNow();
           }
-          localGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-          if (ownGroup) {
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> shutdown.complete(null));
-          } else {
-            shutdown.complete(null);
-          }
+          // A LocalChannel that closes second hands its peer's event loop one last task: the loops of
+          // the in-VM sessions must outlive the relays on the other end of them (RejectedExecutionException
+          // warnings otherwise). Relays whose own loops are gone never close; they are waited for boundedly.
+          relaysClosed().orTimeout(RELAY_CLOSE_WAIT_SECONDS, TimeUnit.SECONDS).whenComplete((done, slow) -> {
+            Future<?> local = localGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            Future<?> io = ownGroup ? group.shutdownGracefully(0, 2, TimeUnit.SECONDS) : local;
+            local.addListener(l -> io.addListener(f -> shutdown.complete(null)));
+          });
         });
     return shutdown;
+  }
+
+  /** Completes once every relay channel open now has closed. */
+  private CompletableFuture<Void> relaysClosed() {
+    List<CompletableFuture<Void>> closing = new ArrayList<>();
+    for (Channel relay : relayChannels) {
+      CompletableFuture<Void> closed = new CompletableFuture<>();
+      relay.closeFuture().addListener(f -> closed.complete(null));
+      closing.add(closed);
+    }
+    return CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0]));
   }
 
   /** {@link #shutdown(Duration)} with a 10 s grace period, waiting for it to finish. */

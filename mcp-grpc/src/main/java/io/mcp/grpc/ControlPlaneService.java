@@ -35,10 +35,14 @@ import io.mcp.grpc.proto.RollbackRequest;
 import io.mcp.grpc.proto.StatusUpdate;
 import io.mcp.grpc.proto.StreamRequest;
 import io.mcp.grpc.proto.WaitCondition;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -69,6 +73,8 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
   private final UpdateCache updates = new UpdateCache(1024);
   private final long statusLagTimeoutNanos;
   private final int defaultHistoryLimit;
+  /** The open in-VM channels of Connect calls, each relayed to a session of the controller's server. */
+  private final Set<Channel> relayChannels = ConcurrentHashMap.newKeySet();
 
   ControlPlaneService(Controller controller, EventLoopGroup localGroup, ScheduledExecutorService timer,
       IdempotencyCache idempotency, int statusQueueLimit, Duration statusLagTimeout) {
@@ -254,13 +260,21 @@ public final class ControlPlaneService extends ControlPlaneGrpc.ControlPlaneImpl
     controller.server().connectRelay(localGroup, new io.netty.channel.ChannelInboundHandlerAdapter(), CONNECT_PEER.get())
         .addListener((io.netty.channel.ChannelFutureListener) f -> {
           if (f.isSuccess()) {
-            relay.attach(f.channel());
+            Channel ch = f.channel();
+            relayChannels.add(ch);
+            ch.closeFuture().addListener(closed -> relayChannels.remove(ch));
+            relay.attach(ch);
           } else {
             log.warn("cannot hand a gRPC session to the MCP server: {}", f.cause().toString());
             call.onError(Status.UNAVAILABLE.withDescription("controller not accepting sessions").asRuntimeException());
           }
         });
     return inbound;
+  }
+
+  /** The in-VM channels of the Connect calls open now (see {@link GrpcControlPlaneServer#shutdown}). */
+  List<Channel> relayChannels() {
+    return List.copyOf(relayChannels);
   }
 
   // ------------------------------------------------------------------------------ helpers

@@ -12,22 +12,32 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.util.TransmitStatusRuntimeExceptionInterceptor;
+import io.mcp.codec.CloseCode;
 import io.mcp.core.Controller;
+import io.mcp.core.Session;
 import io.mcp.core.TlsOptions;
+import io.mcp.core.internal.NettySession;
 import io.mcp.core.internal.Transports;
 import io.mcp.core.spi.Authenticator;
 import io.mcp.grpc.proto.ControlPlaneGrpc;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,11 +57,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class GrpcControlPlaneServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GrpcControlPlaneServer.class);
+  /** Upper bound on waiting, at shutdown, for both ends of the relays to close once asked to. */
+  private static final long RELAY_CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+  /** Upper bound on waiting, at shutdown, for this server's own event loops to terminate. */
+  private static final long LOOP_TERMINATION_WAIT_SECONDS = 5;
 
   private final Controller controller;
   private final GrpcServerOptions options;
   private final HealthStatusManager health = new HealthStatusManager();
   private final ScheduledExecutorService timer;
+  private final ControlPlaneService service;
   private final EventLoopGroup localGroup;
   private final EventLoopGroup ownGroup;
   private final Server server;
@@ -59,6 +74,7 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
   /** The same intercepted service, reachable without a socket (the HTTP/JSON gateway uses it). */
   private final Server inProcessServer;
   private final ManagedChannel inProcessChannel;
+  private final AtomicBoolean shutDown = new AtomicBoolean();
 
   private GrpcControlPlaneServer(Controller controller, GrpcServerOptions options) {
     this.controller = controller;
@@ -68,7 +84,7 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
     this.localGroup = Transports.newLocalGroup(0, "mcp-grpc-relay");
     Authenticator authenticator = options.authenticator() != null ? options.authenticator()
         : controller.server().options().authenticator();
-    ControlPlaneService service = new ControlPlaneService(controller, localGroup, timer,
+    this.service = new ControlPlaneService(controller, localGroup, timer,
         new IdempotencyCache(10_000, Duration.ofMinutes(10), Clock.systemUTC()),
         options.statusQueueLimit(), options.statusLagTimeout());
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(options.host(), options.port()));
@@ -156,6 +172,9 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot bind gRPC server to " + options.host() + ":" + options.port(), e);
     }
+    // Stops first when the controller does: the relays end in its sessions, and by default this
+    // server runs on its event loops.
+    controller.server().addShutdownHook(this::shutdown);
     health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
     health.setStatus(ControlPlaneGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
     log.info("ControlPlane gRPC listening on port {}{}", port(), options.tls() != null ? " (TLS)" : "");
@@ -188,14 +207,25 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
     return controller;
   }
 
-  /** Reports NOT_SERVING, stops taking calls, and waits up to {@code grace} for running ones. */
+  /**
+   * Reports NOT_SERVING, stops taking calls, and waits up to {@code grace} for running ones, then
+   * for its own event loops to terminate. Agents connected over gRPC get CLOSE(GOING_AWAY) from
+   * their sessions, as TCP agents do when the controller shuts down; a session still open after
+   * {@code grace} is closed, then the remaining calls are cancelled. Shutting the controller down
+   * runs this first (with the controller's grace) if it has not run yet. Idempotent.
+   */
   public void shutdown(Duration grace) {
+    if (!shutDown.compareAndSet(false, true)) {
+      return;
+    }
+    long deadlineNanos = System.nanoTime() + Math.max(0, grace.toNanos());
     health.enterTerminalState();
     inProcessChannel.shutdownNow();
     inProcessServer.shutdownNow();
     server.shutdown();
+    closeRelays(deadlineNanos);
     try {
-      if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!server.awaitTermination(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         server.shutdownNow();
         server.awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -204,9 +234,68 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
       server.shutdownNow();
     }
     timer.shutdownNow();
-    localGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    io.netty.util.concurrent.Future<?> local = localGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     if (ownGroup != null) {
-      ownGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      ownGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS)
+          .awaitUninterruptibly(LOOP_TERMINATION_WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+    local.awaitUninterruptibly(LOOP_TERMINATION_WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Ends the session behind every Connect call with GOING_AWAY and waits, up to the deadline, for
+   * them; then closes what is left, from the session's side first. Returns once both ends of every
+   * relay are closed (or {@link #RELAY_CLOSE_WAIT_NANOS} passed): a {@code LocalChannel} that closes
+   * hands its peer's event loop a last task, so {@link #localGroup} must not terminate before.
+   */
+  private void closeRelays(long deadlineNanos) {
+    List<Channel> relays = service.relayChannels();
+    if (relays.isEmpty()) {
+      return;
+    }
+    List<Channel> sessionChannels = new ArrayList<>();
+    for (NettySession session : relayedSessions(relays)) {
+      session.close(CloseCode.GOING_AWAY, "gRPC server shutting down");
+      sessionChannels.add(session.channel());
+    }
+    if (!awaitClosed(sessionChannels, deadlineNanos)) {
+      sessionChannels.forEach(Channel::close); // the relays follow, with the controller's loops alive
+    }
+    long boundNanos = System.nanoTime() + RELAY_CLOSE_WAIT_NANOS;
+    awaitClosed(sessionChannels, boundNanos);
+    relays.forEach(Channel::close); // relays whose session had not been accepted yet
+    awaitClosed(relays, boundNanos);
+    List<Channel> late = new ArrayList<>();
+    relayedSessions(relays).forEach(session -> late.add(session.channel()));
+    awaitClosed(late, boundNanos);
+  }
+
+  /** The open sessions of the controller's server that the {@code relays} lead to. */
+  private List<NettySession> relayedSessions(List<Channel> relays) {
+    Set<SocketAddress> relayAddresses = new HashSet<>();
+    relays.forEach(relay -> relayAddresses.add(relay.localAddress()));
+    List<NettySession> relayed = new ArrayList<>();
+    for (Session session : controller.server().sessions()) {
+      if (session instanceof NettySession netty && relayAddresses.contains(netty.channel().remoteAddress())) {
+        relayed.add(netty);
+      }
+    }
+    return relayed;
+  }
+
+  /** Whether all {@code channels} closed before the deadline; false also when interrupted. */
+  private static boolean awaitClosed(List<Channel> channels, long deadlineNanos) {
+    try {
+      for (Channel ch : channels) {
+        long leftNanos = Math.max(0, deadlineNanos - System.nanoTime());
+        if (!ch.closeFuture().await(leftNanos, TimeUnit.NANOSECONDS)) {
+          return false;
+        }
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
