@@ -365,6 +365,14 @@ public final class McpServer implements AutoCloseable {
   }
 
   /**
+   * Removes a hook added with {@link #addShutdownHook} (the same instance), for a transport that
+   * stopped on its own before this server. Thread-safe; a hook not registered is ignored.
+   */
+  public void removeShutdownHook(Consumer<Duration> hook) {
+    shutdownHooks.remove(hook);
+  }
+
+  /**
    * Runs the {@linkplain #addShutdownHook shutdown hooks}, stops accepting, sends CLOSE(GOING_AWAY)
    * to every session, waits up to {@code grace} for them to close, then closes what is left and
    * releases the event loops it owns (once the in-VM relays to its sessions have closed too).

@@ -206,6 +206,28 @@ class ServerOptionsTest {
     }
   }
 
+  @Test
+  void shutdownHooks_runFirstWithTheGrace_removedOnesDoNot_aFailingOneDoesNotStopTheShutdown() throws Exception {
+    McpServer server = McpServer.create(builder().host("127.0.0.1").ioThreads(1).build()).start();
+    try (McpClient client = McpClient.create(ClientOptions.builder("node-1").token(TOKEN).build())) {
+      Session session = client.connect(new InetSocketAddress("127.0.0.1", server.port())).get(10, TimeUnit.SECONDS);
+      Session serverSide = server.sessions().iterator().next();
+      java.util.List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.function.Consumer<Duration> removed = grace -> ran.add("removed");
+      server.addShutdownHook(grace -> ran.add("first: " + grace.toMillis() + " ms, session " + serverSide.state()));
+      server.addShutdownHook(grace -> {
+        throw new IllegalStateException("hook bug");
+      });
+      server.addShutdownHook(removed);
+      server.removeShutdownHook(removed);
+
+      server.shutdown(Duration.ofMillis(1500)).get(10, TimeUnit.SECONDS);
+
+      assertThat(ran).containsExactly("first: 1500 ms, session READY");
+      assertThat(session.closeFuture().get(10, TimeUnit.SECONDS).code()).isEqualTo(io.mcp.codec.CloseCode.GOING_AWAY);
+    }
+  }
+
   interface Action {
     void run() throws Exception;
   }

@@ -74,6 +74,8 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
   /** The same intercepted service, reachable without a socket (the HTTP/JSON gateway uses it). */
   private final Server inProcessServer;
   private final ManagedChannel inProcessChannel;
+  /** Registered with the controller's MCP server so that this server stops first; removed when it stops. */
+  private final java.util.function.Consumer<Duration> shutdownHook = this::shutdown;
   private final AtomicBoolean shutDown = new AtomicBoolean();
 
   private GrpcControlPlaneServer(Controller controller, GrpcServerOptions options) {
@@ -174,7 +176,7 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
     }
     // Stops first when the controller does: the relays end in its sessions, and by default this
     // server runs on its event loops.
-    controller.server().addShutdownHook(this::shutdown);
+    controller.server().addShutdownHook(shutdownHook);
     health.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
     health.setStatus(ControlPlaneGrpc.SERVICE_NAME, HealthCheckResponse.ServingStatus.SERVING);
     log.info("ControlPlane gRPC listening on port {}{}", port(), options.tls() != null ? " (TLS)" : "");
@@ -218,6 +220,7 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
     if (!shutDown.compareAndSet(false, true)) {
       return;
     }
+    controller.server().removeShutdownHook(shutdownHook);
     long deadlineNanos = System.nanoTime() + Math.max(0, grace.toNanos());
     health.enterTerminalState();
     inProcessChannel.shutdownNow();
