@@ -187,21 +187,8 @@ class GrpcControlPlaneTest {
     agent("node-2", true, new CopyOnWriteArrayList<>());
     awaitConnected(2);
     LinkedBlockingQueue<StatusUpdate> updates = new LinkedBlockingQueue<>();
-    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    io.grpc.Context.CancellableContext context = streamInto(StreamRequest.newBuilder().setNodeId("node-2").build(), updates);
     closeables.add(() -> context.cancel(null));
-    context.run(() -> admin.streaming().streamStatus(StreamRequest.newBuilder().setNodeId("node-2").build(),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(StatusUpdate value) {
-            updates.add(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {}
-
-          @Override
-          public void onCompleted() {}
-        }));
     List<StatusUpdate> seen = new ArrayList<>();
     seen.add(updates.poll(10, TimeUnit.SECONDS));
     seen.add(updates.poll(10, TimeUnit.SECONDS));
@@ -393,20 +380,8 @@ class GrpcControlPlaneTest {
     agent("node-1", false, applied);
     awaitConnected(1);
     LinkedBlockingQueue<StatusUpdate> updates = new LinkedBlockingQueue<>();
-    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
-    context.run(() -> admin.streaming().streamStatus(StreamRequest.newBuilder().setServiceName("payments").build(),
-        new StreamObserver<>() {
-          @Override
-          public void onNext(StatusUpdate value) {
-            updates.add(value);
-          }
-
-          @Override
-          public void onError(Throwable t) {}
-
-          @Override
-          public void onCompleted() {}
-        }));
+    io.grpc.Context.CancellableContext context =
+        streamInto(StreamRequest.newBuilder().setServiceName("payments").build(), updates);
 
     assertThat(updates.poll(10, TimeUnit.SECONDS).getKind()).isEqualTo(StatusUpdate.Kind.SNAPSHOT);
     assertThat(updates.poll(10, TimeUnit.SECONDS).getKind()).isEqualTo(StatusUpdate.Kind.SNAPSHOT_END);
@@ -518,19 +493,7 @@ class GrpcControlPlaneTest {
     try (ControlPlaneClient one = ControlPlaneClient.create("127.0.0.1", limited.port(), "admin-token", null, WAIT);
         ControlPlaneClient other = ControlPlaneClient.create("127.0.0.1", limited.port(), "admin-token", null, WAIT)) {
       LinkedBlockingQueue<StatusUpdate> updates = new LinkedBlockingQueue<>();
-      io.grpc.Context.CancellableContext stream = io.grpc.Context.current().withCancellation();
-      stream.run(() -> one.streaming().streamStatus(StreamRequest.getDefaultInstance(), new StreamObserver<>() {
-        @Override
-        public void onNext(StatusUpdate value) {
-          updates.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-      }));
+      io.grpc.Context.CancellableContext stream = streamInto(one, StreamRequest.getDefaultInstance(), updates);
       assertThat(updates.poll(10, TimeUnit.SECONDS).getKind()).isEqualTo(StatusUpdate.Kind.SNAPSHOT_END);
 
       // The connection's only stream is taken: a second call on it waits until its deadline.
@@ -623,5 +586,29 @@ class GrpcControlPlaneTest {
     }
     assertThat(group.awaitTermination(10, TimeUnit.SECONDS)).as("its own loops end with it").isTrue();
     assertThat(controller.server().eventLoopGroup().isShuttingDown()).isFalse();
+  }
+
+  private io.grpc.Context.CancellableContext streamInto(StreamRequest request,
+      java.util.Collection<StatusUpdate> updates) {
+    return streamInto(admin, request, updates);
+  }
+
+  /** Starts StreamStatus for {@code request} on {@code client}, adding every update to {@code updates}; cancel the context to end it. */
+  private static io.grpc.Context.CancellableContext streamInto(ControlPlaneClient client, StreamRequest request,
+      java.util.Collection<StatusUpdate> updates) {
+    io.grpc.Context.CancellableContext context = io.grpc.Context.current().withCancellation();
+    context.run(() -> client.streaming().streamStatus(request, new StreamObserver<>() {
+      @Override
+      public void onNext(StatusUpdate value) {
+        updates.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    }));
+    return context;
   }
 }
