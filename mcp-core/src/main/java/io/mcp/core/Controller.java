@@ -108,6 +108,13 @@ public final class Controller implements AutoCloseable {
   private final FleetPresence presence;
   /** Runs presence announcements in session order, off the network threads; null without presence. */
   private final ExecutorService presenceExecutor;
+  /**
+   * Reads the other replicas' nodes and their ledger entries for rollout waits, so that a wait on
+   * one replica counts the whole fleet; null without presence.
+   */
+  private final ScheduledExecutorService remoteAnswers;
+  /** How often a rollout wait reads the other replicas' nodes' answers from the shared ledger. */
+  static final Duration REMOTE_POLL = Duration.ofMillis(200);
   private ScheduledFuture<?> shedding;
   private ScheduledFuture<?> forgetting;
   private AutoCloseable presenceWatch;
@@ -126,6 +133,8 @@ public final class Controller implements AutoCloseable {
     this.presence = options.fleetPresence().orElse(null);
     this.presenceExecutor = presence == null ? null
         : Executors.newSingleThreadExecutor(new DefaultThreadFactory("mcp-presence", true));
+    this.remoteAnswers = presence == null ? null
+        : Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("mcp-remote-answers", true));
     ServerOptions serverOptions = options.serverOptions().toBuilder()
         .handlers(MessageHandlers.builder()
             .on(ControlMessages.ACK, this::onAck)
@@ -563,6 +572,10 @@ public final class Controller implements AutoCloseable {
    *
    * <p>The wait ends as soon as the answers arrive, whatever fleet listeners are doing: it shares no
    * thread with event delivery.
+   *
+   * <p>With a {@link FleetPresence} (replicas sharing a store), the target nodes include those
+   * connected to the other replicas: their answers are read from the store's node ledger, every
+   * {@link #REMOTE_POLL}, and the wait is not decided before they were read once.
    */
   public RolloutResult awaitRollout(String service, long version, RolloutCondition condition, Duration timeout) {
     Waiter waiter = register(service, version, condition);
@@ -612,18 +625,101 @@ public final class Controller implements AutoCloseable {
   private Waiter register(String service, long version, RolloutCondition condition) {
     lock.lock();
     try {
-      Waiter waiter = new Waiter(service, version, condition);
+      Waiter waiter = new Waiter(service, version, condition, presence == null);
       for (Node node : nodes.values()) {
         waiter.consider(node);
       }
       if (!waiter.decide(false) && !(endedShort(service, version) && waiter.decide(true))) {
         waiters.computeIfAbsent(service, s -> new ArrayList<>()).add(waiter);
+        if (presence != null) {
+          scheduleRemoteRead(waiter, Duration.ZERO);
+        }
       }
       return waiter;
     } finally {
       unlock();
     }
   }
+
+  private void scheduleRemoteRead(Waiter waiter, Duration delay) {
+    try {
+      remoteAnswers.schedule(() -> readRemoteAnswers(waiter), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // shutting down: the wait ends with what is known, by its timeout or the shutdown
+    }
+  }
+
+  /**
+   * On the remote-answers thread: reads which nodes the other replicas hold for the waiter's service
+   * and what the shared ledger says each answered, then re-decides the wait; again every {@link
+   * #REMOTE_POLL} until it is decided. The reads happen outside the lock. A node that is connected
+   * here is counted from here only.
+   */
+  private void readRemoteAnswers(Waiter waiter) {
+    lock.lock();
+    try {
+      if (waiter.result != null) {
+        return;
+      }
+    } finally {
+      unlock();
+    }
+    Map<String, RemoteAnswer> answers = new HashMap<>();
+    boolean read;
+    try {
+      for (NodePresence node : presence.fleet().nodes()) {
+        if (node.replicaId().equals(presence.replicaId()) || !node.services().contains(waiter.service)
+            || !matches(node.metadata(), waiter.condition.labelSelector())) {
+          continue;
+        }
+        NodeRecord record = store.nodeRecord(node.nodeId(), waiter.service);
+        long applied = Math.max(record.appliedVersion(), node.appliedVersions().getOrDefault(waiter.service, 0L));
+        answers.put(node.nodeId(), new RemoteAnswer(applied, record.rejectedVersion(), record.rejectedReason()));
+      }
+      read = true;
+    } catch (RuntimeException e) {
+      log.debug("rollout wait for {}@{}: the other replicas' answers cannot be read now: {}", waiter.service,
+          waiter.version, e.toString());
+      read = false;
+    }
+    lock.lock();
+    try {
+      if (waiter.result != null) {
+        return;
+      }
+      if (read) {
+        waiter.remote(answers, id -> {
+          Node local = nodes.get(id);
+          return local != null && local.connected();
+        });
+        if (waiter.decide(false)) {
+          List<Waiter> list = waiters.get(waiter.service);
+          if (list != null) {
+            list.remove(waiter);
+            if (list.isEmpty()) {
+              waiters.remove(waiter.service);
+            }
+          }
+          return;
+        }
+      }
+    } finally {
+      unlock();
+    }
+    scheduleRemoteRead(waiter, REMOTE_POLL);
+  }
+
+  private static boolean matches(Map<String, String> metadata, Map<String, String> labels) {
+    for (Map.Entry<String, String> label : labels.entrySet()) {
+      if (!label.getValue().equals(metadata.get(label.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What the shared ledger says a node on another replica did with a service. */
+  private record RemoteAnswer(long applied, long rejectedVersion, String rejectedReason) {}
 
   /** Under the lock: tells the waiters of {@code node}'s services that it changed (connected, answered, left). */
   private void signalWaiters(Node node) {
@@ -690,18 +786,52 @@ public final class Controller implements AutoCloseable {
     final Set<String> acked = new HashSet<>();
     final Map<String, String> rejected = new HashMap<>();
     final Set<String> pending = new HashSet<>();
+    /** Targets on other replicas, as last read (filed in the three sets above too). */
+    final Set<String> remoteTargets = new HashSet<>();
+    /** False until the other replicas' nodes were read once (always true without presence). */
+    boolean remoteKnown;
     /** Set once decided. */
     RolloutResult result;
 
-    Waiter(String service, long version, RolloutCondition condition) {
+    Waiter(String service, long version, RolloutCondition condition, boolean remoteKnown) {
       this.service = service;
       this.version = version;
       this.condition = condition;
+      this.remoteKnown = remoteKnown;
+    }
+
+    /** Re-files the other replicas' targets from a fresh read, skipping nodes connected here. */
+    void remote(Map<String, RemoteAnswer> answers, Predicate<String> connectedHere) {
+      for (String id : remoteTargets) {
+        if (!connectedHere.test(id)) {
+          acked.remove(id);
+          rejected.remove(id);
+          pending.remove(id);
+        }
+      }
+      remoteTargets.clear();
+      answers.forEach((id, answer) -> {
+        if (connectedHere.test(id)) {
+          return;
+        }
+        remoteTargets.add(id);
+        if (answer.applied() >= version) {
+          acked.add(id);
+        } else if (answer.rejectedVersion() == version) {
+          rejected.put(id, answer.rejectedReason());
+        } else {
+          pending.add(id);
+        }
+      });
+      remoteKnown = true;
     }
 
     /** Re-files {@code node} after a change. */
     void consider(Node node) {
       String id = node.nodeId;
+      if (!node.connected() && remoteTargets.contains(id)) {
+        return; // it left this replica for another: counted from the other replica's answers
+      }
       acked.remove(id);
       rejected.remove(id);
       pending.remove(id);
@@ -731,6 +861,9 @@ public final class Controller implements AutoCloseable {
     boolean decide(boolean force) {
       if (result != null) {
         return true;
+      }
+      if (!remoteKnown && !force) {
+        return false; // the other replicas' nodes are not counted yet
       }
       boolean satisfied = satisfied();
       if (!satisfied && !pending.isEmpty() && !force) {
@@ -1578,12 +1711,7 @@ public final class Controller implements AutoCloseable {
     }
 
     boolean matches(Map<String, String> labels) {
-      for (Map.Entry<String, String> label : labels.entrySet()) {
-        if (!label.getValue().equals(metadata.get(label.getKey()))) {
-          return false;
-        }
-      }
-      return true;
+      return Controller.matches(metadata, labels);
     }
 
     /** The push rule: newer than what it applied and than what it last rejected. */
@@ -1651,6 +1779,9 @@ public final class Controller implements AutoCloseable {
     rolloutExecutor.shutdownNow();
     CompletableFuture<Void> stopped = server.shutdown(grace).whenComplete((ok, e) -> {
       events.shutdown();
+      if (remoteAnswers != null) {
+        remoteAnswers.shutdownNow();
+      }
       waiterExecutor.shutdown(); // after the waits the closed sessions ended; later ones complete inline
     });
     if (presence == null) {

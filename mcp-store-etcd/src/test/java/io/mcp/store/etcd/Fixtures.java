@@ -69,7 +69,7 @@ final class Fixtures {
     }
   }
 
-  static Agent agent(String nodeId, Recorder recorder, List<InetSocketAddress> endpoints) {
+  static Agent agent(String nodeId, ConfigListener recorder, List<InetSocketAddress> endpoints) {
     return Agent.create(AgentOptions.builder(nodeId).services("payments").token(TOKEN).configListener(recorder)
         .endpoints(endpoints).reconnectPolicy(FAST_RECONNECT).build()).start();
   }

@@ -11,6 +11,8 @@ import io.mcp.core.Agent;
 import io.mcp.core.Controller;
 import io.mcp.core.LoadShedding;
 import io.mcp.core.NodeView;
+import io.mcp.core.RolloutCondition;
+import io.mcp.core.RolloutResult;
 import io.mcp.store.etcd.Fixtures.Recorder;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -80,7 +82,7 @@ class ReplicaTest {
     return controller;
   }
 
-  private Agent agent(String nodeId, Recorder recorder, Controller... endpoints) {
+  private Agent agent(String nodeId, io.mcp.core.ConfigListener recorder, Controller... endpoints) {
     List<InetSocketAddress> addresses = new ArrayList<>();
     for (Controller c : endpoints) {
       addresses.add(address(c.port()));
@@ -118,6 +120,34 @@ class ReplicaTest {
     assertThat(b.nodes()).extracting(NodeView::nodeId).containsExactly("node-b", "node-c");
     assertThat(b.nodes().get(0).sessionId()).as("B holds node-b's session").isNotEmpty();
     assertThat(b.nodes().get(1).sessionId()).as("node-c is on C").isEmpty();
+  }
+
+  @Test
+  void awaitRolloutOnA_countsTheAnswersOfAgentsOnBAndC() throws Exception {
+    Controller a = replica("a");
+    Controller b = replica("b");
+    Controller c = replica("c");
+    Agent agentA = agent("node-a", new Recorder(), a);
+    Agent agentB = agent("node-b", new Recorder(), b);
+    Agent agentC = agent("node-c", (service, version, config) -> {
+      throw new IllegalArgumentException("node-c refuses " + service + "@" + version);
+    }, c);
+    await("agents connected", () -> agentA.session().isPresent() && agentB.session().isPresent()
+        && agentC.session().isPresent());
+    await("A sees the whole fleet", () -> a.nodes().size() == 3);
+
+    long version = a.apply("payments", text("limits: 10"));
+    RolloutResult result = a.awaitRollout("payments", version, RolloutCondition.all(), Duration.ofSeconds(30));
+
+    assertThat(result.acked()).containsExactly("node-a", "node-b");
+    assertThat(result.rejected()).containsOnlyKeys("node-c");
+    assertThat(result.rejected().get("node-c")).contains("node-c refuses payments@1");
+    assertThat(result.timedOut()).isEmpty();
+    assertThat(result.satisfied()).isFalse();
+    // Two of three acknowledged: 60 % holds, asked on B, which holds one of them itself.
+    RolloutResult fromB = b.awaitRollout("payments", version, RolloutCondition.percent(60), Duration.ofSeconds(30));
+    assertThat(fromB.satisfied()).isTrue();
+    assertThat(fromB.acked()).containsExactly("node-a", "node-b");
   }
 
   @Test
