@@ -11,7 +11,8 @@ import io.mcp.core.ReconnectPolicy;
 import io.mcp.core.Session;
 import io.mcp.core.Subscription;
 import io.mcp.store.sqlite.SqliteConfigStore;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.ResourceLeakDetector;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.WeakReference;
@@ -73,7 +74,7 @@ class SoakTest {
   record Sample(double minute, long heapBytes, int threads, long directBytes, int liveAgents, int nodes) {
     @Override
     public String toString() {
-      return String.format("t=%.1f min heap=%.1f MiB threads=%d pooledDirect=%.1f MiB liveAgents=%d nodes=%d",
+      return String.format("t=%.1f min heap=%.1f MiB threads=%d direct=%.1f MiB liveAgents=%d nodes=%d",
           minute, heapBytes / 1048576.0, threads, directBytes / 1048576.0, liveAgents, nodes);
     }
   }
@@ -293,7 +294,8 @@ class SoakTest {
     }
     long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     int threads = ManagementFactory.getThreadMXBean().getThreadCount();
-    long direct = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+    // The allocator the sessions use (McpServer and McpClient take Netty's default, adaptive in 4.2).
+    long direct = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric().usedDirectMemory();
     double minute = (System.nanoTime() - startNanos) / 60e9;
     return new Sample(minute, heap, threads, direct, churn.size() + stable.size(), fleet.controller.nodes().size());
   }
