@@ -160,18 +160,38 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
    */
   public static EtcdConfigStore open(EtcdStoreOptions options) {
     Objects.requireNonNull(options, "options");
-    Client client = Client.builder()
+    io.etcd.jetcd.ClientBuilder builder = Client.builder()
         .endpoints(options.endpoints().toArray(new java.net.URI[0]))
         .maxInboundMessageSize(MAX_INBOUND_BYTES)
         .connectTimeout(options.requestTimeout())
         .retryMaxDuration(options.requestTimeout())
         .keepaliveTime(java.time.Duration.ofSeconds(10))
-        .keepaliveTimeout(java.time.Duration.ofSeconds(5))
-        .build();
+        .keepaliveTimeout(java.time.Duration.ofSeconds(5));
+    if (options.tls().isPresent()) {
+      try {
+        builder.sslContext(io.grpc.netty.GrpcSslContexts.configure(options.tls().get().newClientContextBuilder()).build());
+      } catch (javax.net.ssl.SSLException e) {
+        throw new IllegalArgumentException("etcd TLS settings cannot be used: " + e.getMessage(), e);
+      }
+    }
+    if (options.user().isPresent()) {
+      builder.user(io.etcd.jetcd.ByteSequence.from(options.user().get(), java.nio.charset.StandardCharsets.UTF_8))
+          .password(io.etcd.jetcd.ByteSequence.from(options.password(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+    Client client = builder.build();
     EtcdConfigStore store = new EtcdConfigStore(options, client);
     try {
       store.await(store.kv.get(Keys.bytes(store.keys.latestPrefix()), GetOption.builder()
           .isPrefix(true).withCountOnly(true).build()), "the first read", false);
+    } catch (StoreException e) {
+      store.close();
+      if (options.tls().isPresent()) {
+        // jetcd retries a failed TLS handshake until the timeout and keeps its cause to itself.
+        throw StoreException.unavailable(e.getMessage() + " over TLS: check that tls trusts the CA that signed"
+            + " etcd's certificate, that the certificate names the endpoint's host, and that etcd accepts the"
+            + " client certificate when it runs with --client-cert-auth", e, false);
+      }
+      throw e;
     } catch (RuntimeException e) {
       store.close();
       throw e;

@@ -18,7 +18,8 @@ import java.util.TreeSet;
  */
 public final class EtcdConfigStoreProvider implements ConfigStoreProvider {
   private static final Set<String> KNOWN = Set.of("endpoints", "key-prefix", "history-limit", "request-timeout-ms",
-      "lease-ttl-seconds", "replica-id", "max-config-bytes");
+      "lease-ttl-seconds", "replica-id", "max-config-bytes", "tls-ca-file", "tls-cert-file", "tls-key-file", "user",
+      "password-file");
 
   /** For {@link java.util.ServiceLoader}. */
   public EtcdConfigStoreProvider() {}
@@ -73,6 +74,32 @@ public final class EtcdConfigStoreProvider implements ConfigStoreProvider {
     }
     if (settings.containsKey("max-config-bytes")) {
       b.maxConfigBytes((int) number(settings, "max-config-bytes", 1, 64 << 20));
+    }
+    if (settings.containsKey("tls-ca-file")) {
+      io.mcp.core.TlsOptions.Builder tls = io.mcp.core.TlsOptions.builder()
+          .trustedCertificates(java.nio.file.Path.of(settings.get("tls-ca-file")));
+      if (settings.containsKey("tls-cert-file") != settings.containsKey("tls-key-file")) {
+        throw new IllegalArgumentException("settings tls-cert-file and tls-key-file go together (the client key pair)");
+      }
+      if (settings.containsKey("tls-cert-file")) {
+        tls.keyPair(java.nio.file.Path.of(settings.get("tls-cert-file")), java.nio.file.Path.of(settings.get("tls-key-file")));
+      }
+      b.tls(tls.build());
+    } else if (settings.containsKey("tls-cert-file") || settings.containsKey("tls-key-file")) {
+      throw new IllegalArgumentException("settings tls-cert-file and tls-key-file need tls-ca-file (the CA of etcd's certificate)");
+    }
+    if (settings.containsKey("user") != settings.containsKey("password-file")) {
+      throw new IllegalArgumentException("settings user and password-file go together (the password is read from the file)");
+    }
+    if (settings.containsKey("user")) {
+      java.nio.file.Path file = java.nio.file.Path.of(settings.get("password-file"));
+      String password;
+      try {
+        password = java.nio.file.Files.readString(file).strip();
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("setting password-file: cannot read " + file + ": " + e.getMessage(), e);
+      }
+      b.credentials(settings.get("user"), password);
     }
     return b.build();
   }

@@ -40,6 +40,9 @@ public final class EtcdStoreOptions {
   private final String replicaId;
   private final int maxConfigBytes;
   private final Clock clock;
+  private final io.mcp.core.TlsOptions tls;
+  private final String user;
+  private final String password;
 
   private EtcdStoreOptions(Builder b) {
     endpoints = List.copyOf(b.endpoints);
@@ -50,6 +53,9 @@ public final class EtcdStoreOptions {
     replicaId = b.replicaId;
     maxConfigBytes = b.maxConfigBytes;
     clock = b.clock;
+    tls = b.tls;
+    user = b.user;
+    password = b.password;
   }
 
   /** A builder for a store on the etcd cluster at {@code endpoints} (at least one). */
@@ -67,6 +73,9 @@ public final class EtcdStoreOptions {
     b.replicaId = replicaId;
     b.maxConfigBytes = maxConfigBytes;
     b.clock = clock;
+    b.tls = tls;
+    b.user = user;
+    b.password = password;
     return b;
   }
 
@@ -102,11 +111,30 @@ public final class EtcdStoreOptions {
     return clock;
   }
 
+  /**
+   * TLS to etcd (its {@code --trusted-ca-file} side: the CA that signed etcd's certificate, and a
+   * client key pair when etcd runs with {@code --client-cert-auth}); empty: plaintext.
+   */
+  public java.util.Optional<io.mcp.core.TlsOptions> tls() {
+    return java.util.Optional.ofNullable(tls);
+  }
+
+  /** The etcd user this store authenticates as (etcd's role-based auth); empty: none. */
+  public java.util.Optional<String> user() {
+    return java.util.Optional.ofNullable(user);
+  }
+
+  /** The password of {@link #user()}; never printed. */
+  String password() {
+    return password;
+  }
+
   @Override
   public String toString() {
     return "EtcdStoreOptions{endpoints=" + endpoints + ", keyPrefix=" + keyPrefix + ", historyLimit=" + historyLimit
         + ", requestTimeout=" + requestTimeout + ", leaseTtl=" + leaseTtl + ", replicaId=" + replicaId
-        + ", maxConfigBytes=" + maxConfigBytes + "}";
+        + ", maxConfigBytes=" + maxConfigBytes + ", tls=" + (tls != null) + ", user=" + (user == null ? "none" : user)
+        + "}";
   }
 
   /** Builds {@link EtcdStoreOptions}. Not thread-safe. */
@@ -119,6 +147,9 @@ public final class EtcdStoreOptions {
     private String replicaId = UUID.randomUUID().toString();
     private int maxConfigBytes = DEFAULT_MAX_CONFIG_BYTES;
     private Clock clock = Clock.systemUTC();
+    private io.mcp.core.TlsOptions tls;
+    private String user;
+    private String password;
 
     private Builder(List<URI> endpoints) {
       if (endpoints.isEmpty()) {
@@ -194,7 +225,41 @@ public final class EtcdStoreOptions {
       return this;
     }
 
+    /**
+     * Connects to etcd over TLS with {@code tls}: its trusted certificates verify etcd's certificate
+     * (and its host name, unless turned off), its key pair, if any, is the client certificate for
+     * etcd's {@code --client-cert-auth}. Every endpoint must then be an {@code https://} URL.
+     */
+    public Builder tls(io.mcp.core.TlsOptions tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
+
+    /** Authenticates to etcd as {@code user} (etcd's {@code auth enable}); use with {@link #tls}. */
+    public Builder credentials(String user, String password) {
+      Objects.requireNonNull(user, "user");
+      Objects.requireNonNull(password, "password");
+      if (user.isEmpty()) {
+        throw new IllegalArgumentException("etcd user must not be empty");
+      }
+      this.user = user;
+      this.password = password;
+      return this;
+    }
+
+    /**
+     * The options.
+     *
+     * @throws IllegalArgumentException if an endpoint's scheme does not match the TLS setting
+     */
     public EtcdStoreOptions build() {
+      String scheme = tls != null ? "https" : "http";
+      for (URI endpoint : endpoints) {
+        if (!scheme.equals(endpoint.getScheme())) {
+          throw new IllegalArgumentException("etcd endpoint " + endpoint + " must be an " + scheme + ":// URL "
+              + (tls != null ? "when TLS is configured" : "without TLS (configure tls(...) for https)"));
+        }
+      }
       return new EtcdStoreOptions(this);
     }
 
