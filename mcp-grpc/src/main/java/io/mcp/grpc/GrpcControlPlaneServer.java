@@ -76,6 +76,8 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
   private final ManagedChannel inProcessChannel;
   /** Registered with the controller's MCP server so that this server stops first; removed when it stops. */
   private final java.util.function.Consumer<Duration> shutdownHook = this::shutdown;
+  /** Run first by {@link #shutdown}: components on this server, such as the HTTP gateway. */
+  private final List<Runnable> beforeShutdown = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicBoolean shutDown = new AtomicBoolean();
 
   private GrpcControlPlaneServer(Controller controller, GrpcServerOptions options) {
@@ -210,6 +212,21 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
   }
 
   /**
+   * Registers {@code hook} to run first when this server shuts down (however that is reached,
+   * including through the controller's shutdown), on the shutting-down thread: for components that
+   * use this server's in-process channel or event loops, such as {@link io.mcp.grpc.gateway.HttpGateway},
+   * which registers itself. A hook that throws is logged. Thread-safe.
+   */
+  public void addShutdownHook(Runnable hook) {
+    beforeShutdown.add(java.util.Objects.requireNonNull(hook, "hook"));
+  }
+
+  /** Removes a hook added with {@link #addShutdownHook} (the same instance); unknown ones are ignored. */
+  public void removeShutdownHook(Runnable hook) {
+    beforeShutdown.remove(hook);
+  }
+
+  /**
    * Reports NOT_SERVING, stops taking calls, and waits up to {@code grace} for running ones, then
    * for its own event loops to terminate. Agents connected over gRPC get CLOSE(GOING_AWAY) from
    * their sessions, as TCP agents do when the controller shuts down; a session still open after
@@ -221,6 +238,13 @@ public final class GrpcControlPlaneServer implements AutoCloseable {
       return;
     }
     controller.server().removeShutdownHook(shutdownHook);
+    for (Runnable hook : beforeShutdown) {
+      try {
+        hook.run();
+      } catch (RuntimeException e) {
+        log.warn("gRPC server shutdown hook {} failed", hook, e);
+      }
+    }
     long deadlineNanos = System.nanoTime() + Math.max(0, grace.toNanos());
     health.enterTerminalState();
     inProcessChannel.shutdownNow();

@@ -88,8 +88,14 @@ public final class HttpGateway implements AutoCloseable {
   private final Map<String, byte[]> console = new LinkedHashMap<>();
   private final ChannelGroup channels = new DefaultChannelGroup("mcp-http-gateway", GlobalEventExecutor.INSTANCE);
   private Channel serverChannel;
+  /** The server whose service this gateway fronts; it closes the gateway first when it shuts down. */
+  private final GrpcControlPlaneServer grpcServer;
+  private final Runnable closeFirst = this::close;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private HttpGateway(io.grpc.Channel upstream, EventLoopGroup group, HttpGatewayOptions options) {
+  private HttpGateway(GrpcControlPlaneServer grpcServer, io.grpc.Channel upstream, EventLoopGroup group,
+      HttpGatewayOptions options) {
+    this.grpcServer = grpcServer;
     this.upstream = upstream;
     this.group = group;
     this.options = options;
@@ -118,7 +124,7 @@ public final class HttpGateway implements AutoCloseable {
    */
   public static HttpGateway create(GrpcControlPlaneServer server, HttpGatewayOptions options) {
     EventLoopGroup group = options.eventLoopGroup() != null ? options.eventLoopGroup() : server.eventLoopGroup();
-    return new HttpGateway(server.inProcessChannel(), group, options);
+    return new HttpGateway(server, server.inProcessChannel(), group, options);
   }
 
   /**
@@ -156,6 +162,9 @@ public final class HttpGateway implements AutoCloseable {
           e instanceof IOException ? (IOException) e : new IOException(e));
     }
     channels.add(serverChannel);
+    // Whichever order the application stops things in, the gateway (on the server's in-process
+    // channel and, by default, its event loops) closes before the gRPC server.
+    grpcServer.addShutdownHook(closeFirst);
     log.info("HTTP/JSON gateway listening on port {}{}", port(), sslContext != null ? " (TLS)" : "");
     return this;
   }
@@ -167,10 +176,15 @@ public final class HttpGateway implements AutoCloseable {
 
   /**
    * Stops accepting, ends every SSE stream (each client gets an {@code end} event; waits up to 2 s
-   * for them) and closes every connection. Idempotent.
+   * for them) and closes every connection. Idempotent. The gRPC server's shutdown (and so the
+   * controller's) calls it first when the application has not.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    grpcServer.removeShutdownHook(closeFirst);
     if (serverChannel != null) {
       serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     }

@@ -1,6 +1,7 @@
 package io.mcp.grpc.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.mcp.grpc.ControlPlaneClient;
@@ -187,6 +188,28 @@ class SseResumeTest {
           .isGreaterThan(Long.parseLong(last.substring(stream.length() + 1)));
     }
     assertThat(fixture.gateway.openStreams()).isZero();
+  }
+
+  @Test
+  void controllerShutDownWithTheGatewayOpen_theGatewayClosesFirst_streamsGetTheirEndEvent() throws Exception {
+    int port = fixture.gateway.port();
+    try (SseClient sse = open("admin-token", null)) {
+      sse.next();
+      sse.next();
+
+      // No gateway.close(), no grpc.shutdown(): the controller's shutdown reaches both, gateway first.
+      fixture.controller.shutdown(Duration.ofSeconds(2)).get(20, java.util.concurrent.TimeUnit.SECONDS);
+
+      SseClient.Event end = sse.next();
+      for (int i = 0; i < 100 && end.type().equals("message"); i++) {
+        end = sse.next();
+      }
+      assertThat(end.type()).isEqualTo("end");
+      assertThat(end.data()).startsWith("{\"code\":\"CANCELLED\"");
+    }
+    assertThat(fixture.gateway.openStreams()).isZero();
+    assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", port).close())
+        .as("the gateway no longer accepts").isInstanceOf(java.io.IOException.class);
   }
 
   @Test
