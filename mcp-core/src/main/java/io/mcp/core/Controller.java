@@ -632,7 +632,7 @@ public final class Controller implements AutoCloseable {
       if (!waiter.decide(false) && !(endedShort(service, version) && waiter.decide(true))) {
         waiters.computeIfAbsent(service, s -> new ArrayList<>()).add(waiter);
         if (presence != null) {
-          scheduleRemoteRead(waiter, Duration.ZERO);
+          scheduleRemoteRead(true);
         }
       }
       return waiter;
@@ -641,72 +641,119 @@ public final class Controller implements AutoCloseable {
     }
   }
 
-  private void scheduleRemoteRead(Waiter waiter, Duration delay) {
-    try {
-      remoteAnswers.schedule(() -> readRemoteAnswers(waiter), delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // shutting down: the wait ends with what is known, by its timeout or the shutdown
+  /**
+   * Schedules a read of the other replicas' answers on the remote-answers thread: at once for a new
+   * waiter (unless such a read is already queued), else every {@link #REMOTE_POLL} while waiters
+   * remain. One read serves every waiter: the fleet once, each remote node's ledger entry once per
+   * service waited on.
+   */
+  private void scheduleRemoteRead(boolean immediate) {
+    synchronized (remoteReads) {
+      if (immediate ? remoteReads.immediate : remoteReads.queued > 0) {
+        return; // a read already queued will see this waiter
+      }
+      try {
+        remoteAnswers.schedule(this::readRemoteAnswers, immediate ? 0 : REMOTE_POLL.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return; // shutting down: the waits end with what is known, by their timeouts or the shutdown
+      }
+      remoteReads.queued++;
+      remoteReads.immediate |= immediate;
     }
   }
 
+  /** Reads queued on the remote-answers thread; guarded by itself. */
+  private static final class RemoteReads {
+    int queued;
+    boolean immediate;
+  }
+
+  private final RemoteReads remoteReads = new RemoteReads();
+
   /**
-   * On the remote-answers thread: reads which nodes the other replicas hold for the waiter's service
-   * and what the shared ledger says each answered, then re-decides the wait; again every {@link
-   * #REMOTE_POLL} until it is decided. The reads happen outside the lock. A node that is connected
-   * here is counted from here only.
+   * On the remote-answers thread: reads which nodes the other replicas hold and what the shared
+   * ledger says each answered for the services waited on, then re-decides every waiting wait; again
+   * every {@link #REMOTE_POLL} while any is left. The reads happen outside the lock. A node that is
+   * connected here is counted from here only.
    */
-  private void readRemoteAnswers(Waiter waiter) {
+  private void readRemoteAnswers() {
+    synchronized (remoteReads) {
+      remoteReads.queued--;
+      remoteReads.immediate = false;
+    }
+    Set<String> services;
     lock.lock();
     try {
-      if (waiter.result != null) {
-        return;
-      }
+      services = new HashSet<>(waiters.keySet());
     } finally {
       unlock();
     }
-    Map<String, RemoteAnswer> answers = new HashMap<>();
+    if (services.isEmpty()) {
+      return;
+    }
+    List<NodePresence> remoteNodes = new ArrayList<>();
+    Map<String, Map<String, RemoteAnswer>> answers = new HashMap<>(); // service -> node -> answer
     boolean read;
     try {
       for (NodePresence node : presence.fleet().nodes()) {
-        if (node.replicaId().equals(presence.replicaId()) || !node.services().contains(waiter.service)
-            || !matches(node.metadata(), waiter.condition.labelSelector())) {
+        if (node.replicaId().equals(presence.replicaId())) {
           continue;
         }
-        NodeRecord record = store.nodeRecord(node.nodeId(), waiter.service);
-        long applied = Math.max(record.appliedVersion(), node.appliedVersions().getOrDefault(waiter.service, 0L));
-        answers.put(node.nodeId(), new RemoteAnswer(applied, record.rejectedVersion(), record.rejectedReason()));
+        remoteNodes.add(node);
+        for (String service : node.services()) {
+          if (services.contains(service)) {
+            NodeRecord record = store.nodeRecord(node.nodeId(), service);
+            long applied = Math.max(record.appliedVersion(), node.appliedVersions().getOrDefault(service, 0L));
+            answers.computeIfAbsent(service, x -> new HashMap<>())
+                .put(node.nodeId(), new RemoteAnswer(applied, record.rejectedVersion(), record.rejectedReason()));
+          }
+        }
       }
       read = true;
     } catch (RuntimeException e) {
-      log.debug("rollout wait for {}@{}: the other replicas' answers cannot be read now: {}", waiter.service,
-          waiter.version, e.toString());
+      log.debug("rollout waits: the other replicas' answers cannot be read now: {}", e.toString());
       read = false;
     }
+    boolean waiting;
     lock.lock();
     try {
-      if (waiter.result != null) {
-        return;
-      }
       if (read) {
-        waiter.remote(answers, id -> {
+        Predicate<String> connectedHere = id -> {
           Node local = nodes.get(id);
           return local != null && local.connected();
-        });
-        if (waiter.decide(false)) {
-          List<Waiter> list = waiters.get(waiter.service);
-          if (list != null) {
-            list.remove(waiter);
-            if (list.isEmpty()) {
-              waiters.remove(waiter.service);
+        };
+        for (var entry = waiters.entrySet().iterator(); entry.hasNext(); ) {
+          List<Waiter> list = entry.next().getValue();
+          for (var it = list.iterator(); it.hasNext(); ) {
+            Waiter waiter = it.next();
+            if (!services.contains(waiter.service)) {
+              continue; // registered after the read began: the immediate read it queued sees it
+            }
+            Map<String, RemoteAnswer> mine = new HashMap<>();
+            Map<String, RemoteAnswer> forService = answers.getOrDefault(waiter.service, Map.of());
+            for (NodePresence node : remoteNodes) {
+              RemoteAnswer answer = forService.get(node.nodeId());
+              if (answer != null && matches(node.metadata(), waiter.condition.labelSelector())) {
+                mine.put(node.nodeId(), answer);
+              }
+            }
+            waiter.remote(mine, connectedHere);
+            if (waiter.decide(false)) {
+              it.remove();
             }
           }
-          return;
+          if (list.isEmpty()) {
+            entry.remove();
+          }
         }
       }
+      waiting = !waiters.isEmpty();
     } finally {
       unlock();
     }
-    scheduleRemoteRead(waiter, REMOTE_POLL);
+    if (waiting) {
+      scheduleRemoteRead(false);
+    }
   }
 
   private static boolean matches(Map<String, String> metadata, Map<String, String> labels) {
