@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -57,13 +56,9 @@ final class ApplyCommand implements Callable<Integer> {
         root.out.println("applied " + service + " version " + response.getVersion() + " (" + data.length + " bytes)");
         return ExitCode.OK;
       }
-      long before = RolloutProgress.latestVersion(client, service);
       request.setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL));
-      ConfigResponse response;
-      try (RolloutProgress progress = RolloutProgress.start(client, service, before, root.out)) {
-        response = client.blocking().withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
-            .applyConfiguration(request.build());
-      }
+      ConfigResponse response = RolloutProgress.callShowingProgress(client, service, root.out, timeout,
+          stub -> stub.applyConfiguration(request.build()));
       return RolloutProgress.report(root.out, service, response, timeout);
     }
   }

@@ -7,7 +7,6 @@ import io.mcp.grpc.proto.WaitCondition;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,13 +45,9 @@ final class RollbackCommand implements Callable<Integer> {
             + response.getVersion());
         return ExitCode.OK;
       }
-      long before = RolloutProgress.latestVersion(client, service);
       request.setWait(WaitCondition.newBuilder().setKind(WaitCondition.Kind.ALL));
-      ConfigResponse response;
-      try (RolloutProgress progress = RolloutProgress.start(client, service, before, root.out)) {
-        response = client.blocking().withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
-            .rollback(request.build());
-      }
+      ConfigResponse response = RolloutProgress.callShowingProgress(client, service, root.out, timeout,
+          stub -> stub.rollback(request.build()));
       root.out.println("rolled " + service + " back to the content of version " + to + " as version "
           + response.getVersion());
       return RolloutProgress.report(root.out, service, response, timeout);

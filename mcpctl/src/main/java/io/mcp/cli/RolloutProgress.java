@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.mcp.grpc.ControlPlaneClient;
+import io.mcp.grpc.proto.ControlPlaneGrpc;
 import io.mcp.grpc.proto.ConfigResponse;
 import io.mcp.grpc.proto.GetConfigurationRequest;
 import io.mcp.grpc.proto.RolloutSummary;
@@ -17,6 +18,8 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * While a rollout is awaited, shows {@code \r3/5 acked, 0 rejected} from the service's status
@@ -48,6 +51,18 @@ final class RolloutProgress implements AutoCloseable {
         return 0;
       }
       throw e;
+    }
+  }
+
+  /**
+   * Makes {@code call} (an apply or a rollback that waits for every node) with {@code timeout} as its
+   * deadline, showing the nodes' answers to versions newer than the current one meanwhile.
+   */
+  static ConfigResponse callShowingProgress(ControlPlaneClient client, String service, PrintStream out,
+      Duration timeout, Function<ControlPlaneGrpc.ControlPlaneBlockingStub, ConfigResponse> call) {
+    long before = latestVersion(client, service);
+    try (RolloutProgress progress = start(client, service, before, out)) {
+      return call.apply(client.blocking().withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS));
     }
   }
 
