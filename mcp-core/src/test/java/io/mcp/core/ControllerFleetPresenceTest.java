@@ -112,11 +112,7 @@ class ControllerFleetPresenceTest {
   }
 
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(condition.getAsBoolean()).as(what).isTrue();
+    io.mcp.core.Await.until(what, WAIT, condition);
   }
 
   @Test

@@ -76,11 +76,7 @@ final class Fixtures {
 
   /** Polls {@code condition} every 10 ms until it holds or {@link #WAIT} passed. */
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(condition.getAsBoolean()).as(what + " within " + WAIT).isTrue();
+    io.mcp.core.Await.until(what, WAIT, condition);
   }
 
   /** Asserts that versions were applied in increasing order, none twice. */
