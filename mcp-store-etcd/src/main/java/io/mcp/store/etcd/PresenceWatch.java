@@ -12,8 +12,6 @@ import io.mcp.core.spi.NodePresence;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -26,25 +24,14 @@ import org.slf4j.LoggerFactory;
  * thread. Best-effort, as the SPI says: when etcd ends the watch, it starts again from the current
  * revision after a delay of 1 s, and changes in between are not reported.
  */
-final class PresenceWatch implements AutoCloseable {
+final class PresenceWatch extends DeliveryThreadWatch {
   private static final Logger log = LoggerFactory.getLogger(PresenceWatch.class);
 
-  private final EtcdConfigStore store;
   private final Consumer<FleetPresence.Change> listener;
-  private final ExecutorService delivery;
-  /** Delivery thread. */
-  private Watch.Watcher watcher;
-  private int generation;
-  private volatile boolean closed;
 
   PresenceWatch(EtcdConfigStore store, Consumer<FleetPresence.Change> listener) {
-    this.store = store;
+    super(store, "mcp-etcd-presence-watch");
     this.listener = listener;
-    this.delivery = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "mcp-etcd-presence-watch");
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   /** Caller's thread: watches from the revision now. */
@@ -144,27 +131,8 @@ final class PresenceWatch implements AutoCloseable {
     }
   }
 
-  private void run(Runnable task) {
-    try {
-      delivery.execute(task);
-    } catch (RejectedExecutionException e) {
-      // closed
-    }
-  }
-
   @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    run(() -> {
-      if (watcher != null) {
-        watcher.close();
-        watcher = null;
-      }
-    });
-    delivery.shutdown();
+  void closedInStore() {
     store.presenceWatchClosed(this);
   }
 }

@@ -8,8 +8,6 @@ import io.mcp.core.spi.ConfigVersion;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -26,31 +24,19 @@ import org.slf4j.LoggerFactory;
  * from the history and delivered, and a new etcd watch starts after the revision read; while etcd is
  * unreachable this is retried with a backoff from 100 ms to 5 s.
  */
-final class WatchHandle implements AutoCloseable {
+final class WatchHandle extends DeliveryThreadWatch {
   private static final Logger log = LoggerFactory.getLogger(WatchHandle.class);
   private static final long MIN_RETRY_MILLIS = 100;
   private static final long MAX_RETRY_MILLIS = 5_000;
 
-  private final EtcdConfigStore store;
   private final Consumer<ConfigVersion> listener;
-  private final ExecutorService delivery;
   /** Delivery thread: the newest version delivered (or existing when the watch began) per service. */
   private final Map<String, Long> delivered = new HashMap<>();
-  /** Delivery thread. */
-  private Watch.Watcher watcher;
   private long retryMillis = MIN_RETRY_MILLIS;
-  private volatile boolean closed;
-  /** Incremented on each new etcd watch, so that callbacks of a replaced one are ignored. */
-  private int generation;
 
   WatchHandle(EtcdConfigStore store, Consumer<ConfigVersion> listener) {
-    this.store = store;
+    super(store, "mcp-etcd-watch");
     this.listener = listener;
-    this.delivery = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "mcp-etcd-watch");
-      t.setDaemon(true);
-      return t;
-    });
   }
 
   /** Caller's thread: reads the current versions and starts watching after them. */
@@ -183,14 +169,6 @@ final class WatchHandle implements AutoCloseable {
     }
   }
 
-  private void run(Runnable task) {
-    try {
-      delivery.execute(task);
-    } catch (RejectedExecutionException e) {
-      // closed
-    }
-  }
-
   /** Test hook: drops the etcd watch as a lost connection would, delivering nothing until resumed. */
   void pauseForTest() throws Exception {
     delivery.submit(() -> {
@@ -208,18 +186,7 @@ final class WatchHandle implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    run(() -> {
-      if (watcher != null) {
-        watcher.close();
-        watcher = null;
-      }
-    });
-    delivery.shutdown();
+  void closedInStore() {
     store.watchClosed(this);
   }
 }
