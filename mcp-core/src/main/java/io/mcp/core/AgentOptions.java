@@ -1,5 +1,6 @@
 package io.mcp.core;
 
+import io.mcp.core.internal.Checks;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;

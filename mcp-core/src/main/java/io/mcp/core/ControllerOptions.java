@@ -1,5 +1,6 @@
 package io.mcp.core;
 
+import io.mcp.core.internal.Checks;
 import io.mcp.core.spi.ConfigStore;
 import io.mcp.core.spi.FleetPresence;
 import io.mcp.core.spi.RolloutPolicy;

@@ -1,5 +1,6 @@
 package io.mcp.core;
 
+import io.mcp.core.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -1,6 +1,7 @@
 package io.mcp.core;
 
 import io.mcp.codec.CodecOptions;
+import io.mcp.core.internal.Checks;
 import io.mcp.core.spi.Authenticator;
 import io.mcp.core.spi.ExtensionCommandProvider;
 import io.netty.channel.EventLoopGroup;

@@ -1,6 +1,7 @@
 package io.mcp.grpc;
 
 import io.mcp.core.TlsOptions;
+import io.mcp.core.internal.Checks;
 import io.mcp.core.spi.Authenticator;
 import java.time.Duration;
 import java.util.Objects;
@@ -143,10 +144,7 @@ public final class GrpcServerOptions {
     }
 
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port " + port + " outside 0..65535");
-      }
-      this.port = port;
+      this.port = Checks.range("port", port, 0, 65535);
       return this;
     }
 

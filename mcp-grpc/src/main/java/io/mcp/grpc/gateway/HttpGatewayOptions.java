@@ -1,6 +1,7 @@
 package io.mcp.grpc.gateway;
 
 import io.mcp.core.TlsOptions;
+import io.mcp.core.internal.Checks;
 import io.netty.channel.EventLoopGroup;
 import java.time.Duration;
 import java.util.Objects;
@@ -156,10 +157,7 @@ public final class HttpGatewayOptions {
 
     /** The port to bind, 0..65535 (default 0: any free port). */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port " + port + " outside 0..65535");
-      }
-      this.port = port;
+      this.port = Checks.range("port", port, 0, 65535);
       return this;
     }
 
@@ -181,19 +179,19 @@ public final class HttpGatewayOptions {
 
     /** The largest request body, 1 byte..64 MiB (default 4 MiB). */
     public Builder maxBodyBytes(int bytes) {
-      this.maxBodyBytes = range("maxBodyBytes", bytes, 1, 64 * 1024 * 1024);
+      this.maxBodyBytes = Checks.range("maxBodyBytes", bytes, 1, 64 * 1024 * 1024);
       return this;
     }
 
     /** The largest request header block, 1 KiB..64 KiB (default 8 KiB). */
     public Builder maxHeaderBytes(int bytes) {
-      this.maxHeaderBytes = range("maxHeaderBytes", bytes, 1024, 64 * 1024);
+      this.maxHeaderBytes = Checks.range("maxHeaderBytes", bytes, 1024, 64 * 1024);
       return this;
     }
 
     /** The longest request line, 256 bytes..64 KiB (default 4 KiB). */
     public Builder maxInitialLineBytes(int bytes) {
-      this.maxInitialLineBytes = range("maxInitialLineBytes", bytes, 256, 64 * 1024);
+      this.maxInitialLineBytes = Checks.range("maxInitialLineBytes", bytes, 256, 64 * 1024);
       return this;
     }
 
@@ -211,8 +209,8 @@ public final class HttpGatewayOptions {
 
     /** JSON bounds checked before parsing: nesting depth 1..1000 (default 32), number length 1..1000 (default 40). */
     public Builder jsonLimits(int maxDepth, int maxNumberChars) {
-      this.maxJsonDepth = range("maxJsonDepth", maxDepth, 1, 1000);
-      this.maxJsonNumberChars = range("maxJsonNumberChars", maxNumberChars, 1, 1000);
+      this.maxJsonDepth = Checks.range("maxJsonDepth", maxDepth, 1, 1000);
+      this.maxJsonNumberChars = Checks.range("maxJsonNumberChars", maxNumberChars, 1, 1000);
       return this;
     }
 
@@ -223,9 +221,9 @@ public final class HttpGatewayOptions {
      * {@code replayEvents * maxStreams} events of JSON.
      */
     public Builder sse(int replayEvents, Duration retention, int maxStreams) {
-      this.sseReplayEvents = range("sseReplayEvents", replayEvents, 1, 1_000_000);
+      this.sseReplayEvents = Checks.range("sseReplayEvents", replayEvents, 1, 1_000_000);
       this.sseRetention = positive("sseRetention", retention);
-      this.maxSseStreams = range("maxSseStreams", maxStreams, 1, 1_000_000);
+      this.maxSseStreams = Checks.range("maxSseStreams", maxStreams, 1, 1_000_000);
       return this;
     }
 
@@ -244,13 +242,6 @@ public final class HttpGatewayOptions {
     /** The options. */
     public HttpGatewayOptions build() {
       return new HttpGatewayOptions(this);
-    }
-
-    private static int range(String name, int value, int min, int max) {
-      if (value < min || value > max) {
-        throw new IllegalArgumentException(name + " " + value + " outside " + min + ".." + max);
-      }
-      return value;
     }
 
     private static Duration positive(String name, Duration value) {
