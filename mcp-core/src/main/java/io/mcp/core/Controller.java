@@ -695,6 +695,7 @@ public final class Controller implements AutoCloseable {
     Map<String, Map<String, RemoteAnswer>> answers = new HashMap<>(); // service -> node -> answer
     boolean read;
     try {
+      Map<String, List<NodePresence>> serving = new HashMap<>(); // service waited on -> remote nodes serving it
       for (NodePresence node : presence.fleet().nodes()) {
         if (node.replicaId().equals(presence.replicaId())) {
           continue;
@@ -702,11 +703,19 @@ public final class Controller implements AutoCloseable {
         remoteNodes.add(node);
         for (String service : node.services()) {
           if (services.contains(service)) {
-            NodeRecord record = store.nodeRecord(node.nodeId(), service);
-            long applied = Math.max(record.appliedVersion(), node.appliedVersions().getOrDefault(service, 0L));
-            answers.computeIfAbsent(service, x -> new HashMap<>())
-                .put(node.nodeId(), new RemoteAnswer(applied, record.rejectedVersion(), record.rejectedReason()));
+            serving.computeIfAbsent(service, x -> new ArrayList<>()).add(node);
           }
+        }
+      }
+      for (Map.Entry<String, List<NodePresence>> entry : serving.entrySet()) {
+        String service = entry.getKey();
+        Map<String, NodeRecord> records = store.nodeRecords(
+            entry.getValue().stream().map(NodePresence::nodeId).toList(), service);
+        Map<String, RemoteAnswer> forService = answers.computeIfAbsent(service, x -> new HashMap<>());
+        for (NodePresence node : entry.getValue()) {
+          NodeRecord record = records.get(node.nodeId());
+          long applied = Math.max(record.appliedVersion(), node.appliedVersions().getOrDefault(service, 0L));
+          forService.put(node.nodeId(), new RemoteAnswer(applied, record.rejectedVersion(), record.rejectedReason()));
         }
       }
       read = true;

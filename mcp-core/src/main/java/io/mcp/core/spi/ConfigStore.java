@@ -56,6 +56,19 @@ public interface ConfigStore extends AutoCloseable {
   NodeRecord nodeRecord(String nodeId, String service);
 
   /**
+   * What the ledger holds for each of {@code nodeIds} and {@code service}, keyed by node id. The
+   * default reads them one by one; a remote store should read them in one round trip (the etcd
+   * store pipelines them).
+   */
+  default java.util.Map<String, NodeRecord> nodeRecords(java.util.Collection<String> nodeIds, String service) {
+    java.util.Map<String, NodeRecord> records = new java.util.LinkedHashMap<>();
+    for (String nodeId : nodeIds) {
+      records.put(nodeId, nodeRecord(nodeId, service));
+    }
+    return records;
+  }
+
+  /**
    * Calls {@code listener} for every version appended from now on (here or by another process
    * sharing the store), in version order per service, on a thread of the store's choosing. A
    * listener that throws is logged; the append and the other listeners are unaffected. After the

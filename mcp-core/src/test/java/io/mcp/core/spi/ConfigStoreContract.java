@@ -570,6 +570,24 @@ public abstract class ConfigStoreContract {
   }
 
   @Test
+  public void nodeRecords_manyNodesAtOnce_sameAsOneByOne() {
+    ConfigStore store = store();
+    store.recordApplied("node-1", "payments", 3);
+    store.recordRejected("node-2", "payments", 4, "bad limit");
+    store.recordApplied("node-2", "billing", 9);
+
+    java.util.Map<String, NodeRecord> records = store.nodeRecords(List.of("node-1", "node-2", "node-3"), "payments");
+
+    assertThat(records).containsOnlyKeys("node-1", "node-2", "node-3");
+    for (String node : List.of("node-1", "node-2", "node-3")) {
+      assertThat(records.get(node)).isEqualTo(store.nodeRecord(node, "payments"));
+    }
+    assertThat(records.get("node-2")).isEqualTo(new NodeRecord("node-2", "payments", 0, 4, "bad limit"));
+    assertThat(records.get("node-3")).isEqualTo(NodeRecord.empty("node-3", "payments"));
+    assertThat(store.nodeRecords(List.of(), "payments")).isEmpty();
+  }
+
+  @Test
   public void ledger_keyedByNodeAndService() {
     ConfigStore store = store();
 

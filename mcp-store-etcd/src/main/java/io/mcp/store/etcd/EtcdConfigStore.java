@@ -446,6 +446,25 @@ public final class EtcdConfigStore implements ConfigStore, FleetPresence {
     return Codec.decodeLedger(nodeId, service, read.getKvs().get(0).getValue().getBytes());
   }
 
+  /** Sends every read before awaiting any: one round trip for the lot over the client's HTTP/2 connection. */
+  @Override
+  public Map<String, NodeRecord> nodeRecords(java.util.Collection<String> nodeIds, String service) {
+    checkOpen();
+    Map<String, CompletableFuture<GetResponse>> reads = new java.util.LinkedHashMap<>();
+    for (String nodeId : nodeIds) {
+      ledgerWriter.awaitPending(keys.ledger(nodeId, service));
+      reads.put(nodeId, kv.get(Keys.bytes(keys.ledger(nodeId, service))));
+    }
+    Map<String, NodeRecord> records = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, CompletableFuture<GetResponse>> read : reads.entrySet()) {
+      String nodeId = read.getKey();
+      GetResponse response = await(read.getValue(), "the ledger of node " + nodeId, false);
+      records.put(nodeId, response.getKvs().isEmpty() ? NodeRecord.empty(nodeId, service)
+          : Codec.decodeLedger(nodeId, service, response.getKvs().get(0).getValue().getBytes()));
+    }
+    return records;
+  }
+
   // ----------------------------------------------------------------------------------- watch
 
   @Override
